@@ -1,0 +1,183 @@
+"""What a response means, as pure functions: error decoding, retry hints, origins.
+
+Nothing here does I/O, so every rule is tested with plain data.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from yarl import URL
+
+from . import errors
+
+_ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
+    400: errors.InvalidRequestError,
+    401: errors.AuthenticationError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    409: errors.SessionConflictError,
+    422: errors.InvalidRequestError,
+    429: errors.RateLimitedError,
+}
+
+
+def decode_json(body: bytes) -> Any:
+    """The body as JSON, or None when it is empty or not JSON."""
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def error_message(body: bytes) -> tuple[str, str | None, dict[str, Any]]:
+    """The server's message, its error code and extra details, from any body shape we know.
+
+    Shapes: Provisioning ``{msg, status}`` and ``{status, title, instance, invalid_parameters}``,
+    Telephony ``{code, message}`` (sometimes as text/plain), the API gateway's
+    ``{"fault": {code, message, description}}``, OAuth ``{error, error_description}``,
+    the registry's ``{title, detail, ...}`` and the legacy API's plain-text reasons.
+    """
+    data = decode_json(body)
+    if isinstance(data, dict):
+        fault = data.get("fault")
+        if isinstance(fault, dict):
+            message = _join(fault.get("message"), fault.get("description"))
+            return message or "API gateway fault", _text(fault.get("code")), dict(fault)
+        if "error" in data and isinstance(data["error"], str):
+            message = _join(data.get("error_description"), None) or data["error"]
+            return message, data["error"], dict(data)
+        message = _join(
+            data.get("detail") or data.get("message") or data.get("msg") or data.get("title"),
+            None,
+        )
+        code = _text(data.get("code") or data.get("type") or data.get("error_code"))
+        if data.get("invalid_parameters"):
+            names = ", ".join(
+                str(p.get("name", "?")) + (f" ({p['reason']})" if p.get("reason") else "")
+                for p in data["invalid_parameters"]
+                if isinstance(p, dict)
+            )
+            message = f"{message or 'invalid parameters'}: {names}"
+        return message or "", code, dict(data)
+    text = body.decode("utf-8", "replace").strip()
+    if text.startswith("<"):  # an HTML error page says nothing useful
+        return "", None, {}
+    return text[:500], None, {}
+
+
+def error_for(
+    status: int, method: str, url: URL, body: bytes, headers: Mapping[str, str]
+) -> errors.HTTPError:
+    """The typed error for an error response."""
+    message, code, details = error_message(body)
+    message = message or _REASONS.get(status, "HTTP error")
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "url": url,
+        "message": message,
+        "body": body.decode("utf-8", "replace"),
+        "code": code,
+        "details": details,
+    }
+    if status == 429:
+        return errors.RateLimitedError(retry_after=retry_after(headers, body), **kwargs)
+    if status >= 500:
+        return errors.ServerError(**kwargs)
+    return _ERROR_BY_STATUS.get(status, errors.HTTPError)(**kwargs)
+
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def retry_after(
+    headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> float | None:
+    """Seconds the server asked us to wait: ``Retry-After`` or the gateway's ``nextAccessTime``."""
+    now = time.time() if now is None else now
+    header = headers.get("Retry-After")
+    if header:
+        header = header.strip()
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            parsed = _parse_http_date(header)
+            if parsed is not None:
+                return max(0.0, parsed - now)
+    data = decode_json(body)
+    fault = data.get("fault") if isinstance(data, dict) else None
+    source = fault if isinstance(fault, dict) else data
+    if isinstance(source, dict) and source.get("nextAccessTime") is not None:
+        when = _parse_access_time(source["nextAccessTime"])
+        if when is not None:
+            return max(0.0, when - now)
+    return None
+
+
+def _parse_http_date(text: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _parse_access_time(value: Any) -> float | None:
+    # The gateway has sent both epoch milliseconds and "2024-Jan-24 09:37:00+0000 UTC".
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        pass
+    else:
+        return number / 1000 if number > 1e11 else number
+    text = str(value).replace(" UTC", "").strip()
+    for fmt in ("%Y-%b-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(text, fmt).timestamp()
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return _parse_http_date(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def same_origin(url: URL, origin: URL) -> bool:
+    """True when ``url`` has the scheme, host and port of ``origin``."""
+    return (
+        url.is_absolute()
+        and url.scheme == origin.scheme
+        and (url.host or "").lower() == (origin.host or "").lower()
+        and url.port == origin.port
+    )
+
+
+def _join(first: Any, second: Any) -> str:
+    parts = [str(p).strip() for p in (first, second) if p not in (None, "")]
+    return ": ".join(dict.fromkeys(parts))
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)

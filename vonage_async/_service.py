@@ -1,0 +1,112 @@
+"""What every API family module is built on: URLs under its base, JSON calls and pagers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from yarl import URL
+
+from . import _validation as check
+from ._converter import converter, structure
+from ._paging import AsyncPager, PageStyle
+from ._transport import Binding, Response, Transport
+
+T = TypeVar("T")
+
+
+class Service:
+    """One API family bound to the client's transport: its base URL, auth and rate limiter."""
+
+    def __init__(self, transport: Transport, binding: Binding, base_url: URL | None = None) -> None:
+        self.transport = transport
+        self.binding = binding
+        self._base_url = base_url or binding.base_url
+
+    def __repr__(self) -> str:
+        return f"<Service {self.binding.name} {self._base_url}>"
+
+    @property
+    def base_url(self) -> URL:
+        return self._base_url
+
+    def url(self, *segments: str | int) -> URL:
+        """``base_url`` plus path segments; each segment was validated with ``check``."""
+        return self.base_url.joinpath(*(str(s) for s in segments))
+
+    def path(self, *parts: tuple[str, Any] | str) -> URL:
+        """Build a URL from literal parts and ``(name, value)`` pairs, validating each value."""
+        segments = [
+            part if isinstance(part, str) else check.path_segment(part[0], part[1])
+            for part in parts
+        ]
+        return self.url(*segments)
+
+    async def request(
+        self,
+        method: str,
+        url: URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retry: bool = True,
+    ) -> Response:
+        return await self.transport.request(
+            self.binding,
+            method,
+            url,
+            params=params,
+            json=json,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+        )
+
+    async def get_json(self, url: URL, params: Mapping[str, str] | None = None) -> Any:
+        response = await self.request("GET", url, params=params)
+        return response.json()
+
+    async def call(
+        self,
+        method: str,
+        url: URL,
+        model: type[T],
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        unwrap: str | None = None,
+    ) -> T:
+        """Send, then decode the JSON answer (or its ``unwrap`` member) into ``model``."""
+        response = await self.request(method, url, params=params, json=json)
+        data = response.json()
+        if unwrap is not None and isinstance(data, Mapping):
+            data = data.get(unwrap, data)
+        return structure(data, model)
+
+    def pager(
+        self,
+        url: URL,
+        params: Mapping[str, str] | None,
+        model: type[T],
+        *,
+        style: PageStyle,
+        concurrency: int = 4,
+        max_items: int | None = None,
+    ) -> AsyncPager[T]:
+        item_list = list[model]  # type: ignore[valid-type]
+
+        def decode(items: list[Any]) -> list[T]:
+            return converter.structure(items, item_list)
+
+        return AsyncPager(
+            self.get_json,
+            url,
+            params,
+            style=style,
+            decode=decode,
+            base=self.base_url,
+            concurrency=concurrency,
+            max_items=max_items,
+        )

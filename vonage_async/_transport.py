@@ -1,0 +1,370 @@
+"""The one request path: session ownership, auth hooks, retries, rate limits and logging."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from . import _http, errors
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .auth import Auth
+
+logger = logging.getLogger("vonage_async")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+@attrs.frozen
+class Backoff:
+    """Exponential backoff with full jitter: attempt ``n`` waits ``uniform(0, min(maximum,
+    initial * multiplier**n))`` seconds."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    multiplier: float = 2.0
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.initial <= self.maximum:
+            raise errors.ValidationError("backoff", "need 0 <= initial <= maximum")
+        if self.multiplier < 1:
+            raise errors.ValidationError("backoff", "multiplier must be >= 1")
+
+    def ceiling(self, attempt: int) -> float:
+        """The longest wait before retry number ``attempt`` (0-based)."""
+        return min(self.maximum, self.initial * self.multiplier ** min(attempt, 64))
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, self.ceiling(attempt))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Which failures are retried, and how often.
+
+    Only idempotent methods (GET, PUT, DELETE) are retried, on connection errors and on the
+    ``statuses``. POST never is: a retried "create call" would ring a phone twice.
+    A ``Retry-After`` longer than ``max_retry_after`` is not waited out: the 429 is raised.
+    """
+
+    attempts: int = 3
+    backoff: Backoff = Backoff()
+    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+    max_retry_after: float = 120.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.attempts < 1:
+            raise errors.ValidationError("attempts", "must be at least 1")
+
+
+@attrs.frozen
+class RateLimit:
+    """At most ``calls`` requests per ``period`` seconds, sliding window."""
+
+    calls: int
+    period: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.calls < 1 or self.period <= 0:
+            raise errors.ValidationError("rate_limit", "calls must be >= 1 and period > 0")
+
+
+class RateLimiter:
+    """Makes callers wait so that no more than ``limit.calls`` start within any ``period``."""
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:  # FIFO: waiters go in the order they came
+            while True:
+                now = self._clock()
+                while self._starts and now - self._starts[0] >= self.limit.period:
+                    self._starts.popleft()
+                if len(self._starts) < self.limit.calls:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(self._starts[0] + self.limit.period - now)
+
+
+@attrs.define(repr=False)
+class Request:
+    """One request as the auth strategies see it; they add headers, never secrets to the URL."""
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str] = attrs.field(factory=CIMultiDict)
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    data: Any = None
+    timeout: float | None = None
+    # What the auth strategy used for this attempt (a token, a session generation), so it can
+    # tell a stale failure from a fresh one.
+    auth_state: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {errors.redact_url(self.url)}>"
+
+
+@attrs.frozen(repr=False)
+class Response:
+    method: str
+    url: URL
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    cookies: SimpleCookie
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.method} {errors.redact_url(self.url)}>"
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON raises DecodeError."""
+        data = _http.decode_json(self.body)
+        if data is None and self.body.strip() not in (b"", b"null"):
+            raise errors.DecodeError(
+                "response body is not valid JSON", method=self.method, url=self.url
+            )
+        return data
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+@attrs.frozen
+class Binding:
+    """What one API family adds to the transport: its base URL, auth and rate limiter."""
+
+    name: str
+    base_url: URL
+    auth: Auth | None
+    limiter: RateLimiter | None = None
+
+    @property
+    def origin(self) -> URL:
+        return self.base_url.origin()
+
+
+def default_user_agent() -> str:
+    python = ".".join(platform.python_version_tuple()[:2])
+    aiohttp_version = ".".join(aiohttp.__version__.split(".")[:2])
+    return f"vonage-async/{__version__} python/{python} aiohttp/{aiohttp_version}"
+
+
+class Transport:
+    """Owns (or borrows) the aiohttp session and runs every request through one loop."""
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy,
+        timeout: float,
+        session: aiohttp.ClientSession | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise errors.ValidationError("timeout", "must be positive")
+        self.retry = retry
+        self.timeout = timeout
+        self.user_agent = user_agent or default_user_agent()
+        self._session = session
+        self._owns_session = session is None
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run ``closer`` when the client closes (watch loops register here)."""
+        self._closers.append(closer)
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise errors.ConfigurationError("the client is closed")
+        if self._session is None:
+            # Cookies are kept by SessionLogin for its own host only, never in a shared jar.
+            self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            await closer()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    def _headers(self, extra: Mapping[str, str] | None) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict({"User-Agent": self.user_agent})
+        if extra:
+            headers.update(extra)
+        return headers
+
+    async def send_raw(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """One exchange with no auth and no retry: for token requests and logins."""
+        request = Request(method, url, self._headers(headers), data=data, timeout=timeout)
+        response, _ = await self._exchange(request, stream=False)
+        return response
+
+    async def request(
+        self,
+        binding: Binding,
+        method: str,
+        url: URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        retry: bool = True,
+    ) -> Response:
+        """Send through ``binding``'s auth and limiter, retrying what is safe to retry.
+
+        Error statuses raise the typed errors; anything below 400 is returned.
+        """
+        request = Request(method, url, self._headers(headers), params, json, timeout=timeout)
+        response, _ = await self._run(binding, request, stream=False, retry=retry)
+        return response
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, binding: Binding, method: str, url: URL, *, timeout: float | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Like ``request`` but the body is left unread, for streaming downloads."""
+        request = Request(method, url, self._headers(None), timeout=timeout)
+        _, live = await self._run(binding, request, stream=True, retry=True)
+        assert live is not None
+        try:
+            yield live
+        finally:
+            live.release()
+
+    async def _run(
+        self, binding: Binding, request: Request, *, stream: bool, retry: bool
+    ) -> tuple[Response, aiohttp.ClientResponse | None]:
+        if not _http.same_origin(request.url, binding.origin):
+            raise errors.UnsafeURLError(
+                f"refusing to send {binding.name} credentials to "
+                f"{errors.redact_url(request.url.origin())}"
+            )
+        policy = self.retry
+        retryable = retry and request.method in IDEMPOTENT_METHODS
+        attempt = 0
+        auth_recovered = False
+        while True:
+            if binding.limiter is not None:
+                await binding.limiter.acquire()
+            if binding.auth is not None:
+                await binding.auth.prepare(request, self)
+            try:
+                response, live = await self._exchange(request, stream=stream)
+            except errors.TransportError:
+                if retryable and attempt + 1 < policy.attempts:
+                    await asyncio.sleep(policy.backoff.delay(attempt))
+                    attempt += 1
+                    continue
+                raise
+            if binding.auth is not None:
+                binding.auth.observe(request, response)
+            if response.status < 400:
+                return response, live
+            if (
+                response.status in (401, 403)
+                and binding.auth is not None
+                and not auth_recovered
+                and await binding.auth.recover(request, response, self)
+            ):
+                auth_recovered = True
+                continue
+            error = _http.error_for(
+                response.status, request.method, response.url, response.body, response.headers
+            )
+            if retryable and response.status in policy.statuses and attempt + 1 < policy.attempts:
+                hint = _http.retry_after(response.headers, response.body)
+                if hint is None or hint <= policy.max_retry_after:
+                    await asyncio.sleep(policy.backoff.delay(attempt) if hint is None else hint)
+                    attempt += 1
+                    continue
+            raise error
+
+    async def _exchange(
+        self, request: Request, *, stream: bool
+    ) -> tuple[Response, aiohttp.ClientResponse | None]:
+        session = self._get_session()
+        seconds = request.timeout or self.timeout
+        timeout = (
+            aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+            if stream
+            else aiohttp.ClientTimeout(total=seconds)
+        )
+        started = time.perf_counter()
+        shown_url = request.url.update_query(request.params) if request.params else request.url
+        try:
+            live = await session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                json=request.json,
+                data=request.data,
+                headers=request.headers,
+                timeout=timeout,
+                allow_redirects=False,  # a redirect must not carry credentials elsewhere
+            )
+            try:
+                body = b"" if stream and live.status < 400 else await live.read()
+            except BaseException:
+                live.release()
+                raise
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            logger.debug(
+                "%s %s failed after %.1f ms: %s",
+                request.method,
+                errors.redact_url(shown_url),
+                elapsed,
+                type(exc).__name__,
+            )
+            reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
+            raise errors.TransportError(reason, method=request.method, url=shown_url) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (%.1f ms)",
+                request.method,
+                errors.redact_url(live.url),
+                live.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        response = Response(request.method, live.url, live.status, live.headers, body, live.cookies)
+        if stream and live.status < 400:
+            return response, live
+        live.release()
+        return response, None

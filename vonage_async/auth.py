@@ -1,0 +1,391 @@
+"""Auth strategies. Each is a small object with one narrow interface.
+
+The transport calls ``prepare`` before every attempt, ``observe`` after every answer, and
+``recover`` on a 401/403 (returning True means "fixed, send it again", which happens once).
+Strategies fetch tokens or log in through ``Transport.send_raw``, single-flight: however many
+requests wait, one token request or login is in flight. No repr shows a secret.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from yarl import URL
+
+from . import _http, errors
+
+if TYPE_CHECKING:
+    from ._transport import Request, Response, Transport
+
+__all__ = ["Auth", "BasicAuth", "BearerToken", "OAuth2", "SessionLogin", "TokenSet"]
+
+logger = logging.getLogger("vonage_async")
+
+DEFAULT_TOKEN_URL = "https://api.vonage.com/token"
+LOGIN_PATH = "/appserver/rest/user/null"
+
+
+class Auth(abc.ABC):
+    """The interface the transport talks to."""
+
+    def bind(self, base_url: URL) -> None:  # noqa: B027 - optional hook
+        """Called once with the base URL of the family this strategy serves."""
+
+    @abc.abstractmethod
+    async def prepare(self, request: Request, transport: Transport) -> None:
+        """Add credentials to ``request``, fetching a token or logging in first if needed."""
+
+    def observe(self, request: Request, response: Response) -> None:  # noqa: B027
+        """See every answer (to keep cookies)."""
+
+    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+        """A 401/403 came back: return True if credentials were renewed and a retry may help."""
+        return False
+
+
+class _SingleFlight:
+    """One renewal at a time; callers that waited on a renewal share its outcome."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._runs = 0
+        self._error: errors.AuthenticationError | None = None
+
+    async def run(self, needed: Callable[[], bool], action: Callable[[], Awaitable[None]]) -> None:
+        seen = self._runs
+        async with self._lock:
+            if self._runs != seen:  # a renewal finished while we waited: take its outcome
+                if self._error is not None:
+                    raise self._error
+                return
+            if not needed():
+                return
+            self._runs += 1
+            try:
+                await action()
+            except errors.AuthenticationError as exc:
+                self._error = exc
+                raise
+            self._error = None
+
+
+def _mask(value: str) -> str:
+    return value[:4] + "***" if len(value) > 8 else "***"
+
+
+class BearerToken(Auth):
+    """A static OAuth access token."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise errors.ValidationError("token", "must not be empty")
+        self._header = f"Bearer {token}"
+
+    def __repr__(self) -> str:
+        return "BearerToken(token='***')"
+
+    async def prepare(self, request: Request, transport: Transport) -> None:
+        request.headers["Authorization"] = self._header
+
+
+class BasicAuth(Auth):
+    """HTTP Basic with an API key and secret (Network Registry)."""
+
+    def __init__(self, api_key: str, api_secret: str) -> None:
+        if not api_key or not api_secret:
+            raise errors.ValidationError("api_key", "api_key and api_secret must not be empty")
+        self.api_key = api_key
+        raw = f"{api_key}:{api_secret}".encode()
+        self._header = "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(api_key={_mask(self.api_key)!r}, api_secret='***')"
+
+    async def prepare(self, request: Request, transport: Transport) -> None:
+        request.headers["Authorization"] = self._header
+
+
+@attrs.frozen(repr=False)
+class TokenSet:
+    """What the token endpoint answered. Refresh tokens are single-use: keep the newest."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: float
+    scope: str | None = None
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:
+        return f"TokenSet(expires_in={self.expires_in}, scope={self.scope!r}, tokens='***')"
+
+
+class OAuth2(Auth):
+    """OAuth 2 against the VBC token gateway (form POST to ``token_url``).
+
+    Grants, in the order tried: the refresh token (when one is held), an authorization code
+    (``code`` + ``redirect_uri``, client credentials in a Basic header, used once), then the
+    password grant with ``scope=openid``. The username gets ``tenant_suffix`` appended when it
+    lacks it (``jane@corp.com`` becomes ``jane@corp.com@vbc.prod``). Tokens are renewed shortly
+    before they expire, and once more after a 401. ``on_tokens`` is called with every new
+    TokenSet so the caller can persist the single-use refresh token.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        username: str | None = None,
+        password: str | None = None,
+        refresh_token: str | None = None,
+        token_url: str = DEFAULT_TOKEN_URL,
+        *,
+        code: str | None = None,
+        redirect_uri: str | None = None,
+        tenant_suffix: str = "@vbc.prod",
+        scope: str = "openid",
+        on_tokens: Callable[[TokenSet], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise errors.ValidationError("client_id", "client_id and client_secret are required")
+        if (username is None) != (password is None):
+            raise errors.ValidationError("username", "username and password go together")
+        if username is None and refresh_token is None and code is None:
+            raise errors.ValidationError(
+                "username", "give username and password, a refresh_token, or a code"
+            )
+        if code is not None and not redirect_uri:
+            raise errors.ValidationError("redirect_uri", "required with code")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        if username is not None and tenant_suffix and not username.endswith(tenant_suffix):
+            username += tenant_suffix
+        self.username = username
+        self._password = password
+        self._refresh_token = refresh_token
+        self._code = code
+        self._redirect_uri = redirect_uri
+        self.token_url = URL(token_url)
+        self.scope = scope
+        self._on_tokens = on_tokens
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._renew_at = 0.0
+        self._flight = _SingleFlight()
+        self.token_requests = 0  # how many grants were sent; handy in tests and metrics
+
+    def __repr__(self) -> str:
+        return f"OAuth2(client_id={self.client_id!r}, username={self.username!r}, secrets='***')"
+
+    def _fresh(self) -> bool:
+        return self._token is not None and self._clock() < self._renew_at
+
+    async def prepare(self, request: Request, transport: Transport) -> None:
+        if not self._fresh():
+            await self._flight.run(lambda: not self._fresh(), lambda: self._obtain(transport))
+        request.auth_state = self._token
+        request.headers["Authorization"] = f"Bearer {self._token}"
+
+    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+        if response.status != 401:
+            return False
+        stale = request.auth_state
+        await self._flight.run(lambda: self._token == stale, lambda: self._obtain(transport))
+        return True
+
+    async def _obtain(self, transport: Transport) -> None:
+        if self._refresh_token is not None:
+            try:
+                await self._grant(
+                    transport,
+                    grant_type="refresh_token",
+                    form={"refresh_token": self._refresh_token},
+                )
+                return
+            except errors.AuthenticationError:
+                self._refresh_token = None
+                if self._password is None and self._code is None:
+                    raise
+                logger.info("refresh token refused; falling back to the next grant")
+        if self._code is not None:
+            code, self._code = self._code, None  # codes are single-use
+            await self._grant(
+                transport,
+                grant_type="authorization_code",
+                form={"code": code, "redirect_uri": self._redirect_uri or ""},
+                basic=True,
+            )
+            return
+        if self._password is None or self.username is None:
+            raise errors.AuthenticationError(
+                status=401,
+                method="POST",
+                url=self.token_url,
+                message="no usable grant left: the refresh token was refused or spent",
+            )
+        await self._grant(
+            transport,
+            grant_type="password",
+            form={"username": self.username, "password": self._password, "scope": self.scope},
+        )
+
+    async def _grant(
+        self, transport: Transport, *, grant_type: str, form: dict[str, str], basic: bool = False
+    ) -> None:
+        headers = {"Accept": "application/json"}
+        body = {"grant_type": grant_type, **form}
+        if basic:
+            raw = f"{self.client_id}:{self._client_secret}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
+        else:
+            body.update(client_id=self.client_id, client_secret=self._client_secret)
+        self.token_requests += 1
+        response = await transport.send_raw("POST", self.token_url, headers=headers, data=body)
+        data = _http.decode_json(response.body)
+        if response.status != 200 or not isinstance(data, dict) or not data.get("access_token"):
+            message, code, _ = _http.error_message(response.body)
+            raise errors.AuthenticationError(
+                status=response.status,
+                method="POST",
+                url=self.token_url,
+                message=f"{grant_type} grant refused: {message or 'no access token'}",
+                code=code,
+            )
+        try:
+            lifetime = float(data.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        tokens = TokenSet(
+            access_token=str(data["access_token"]),
+            refresh_token=data.get("refresh_token") or self._refresh_token,
+            expires_in=lifetime,
+            scope=data.get("scope"),
+            token_type=str(data.get("token_type") or "Bearer"),
+        )
+        now = self._clock()
+        self._token = tokens.access_token
+        self._refresh_token = tokens.refresh_token
+        self._expires_at = now + lifetime
+        self._renew_at = now + lifetime - min(60.0, lifetime * 0.1)
+        if self._on_tokens is not None:
+            self._on_tokens(tokens)
+
+
+class SessionLogin(Auth):
+    """The legacy API's cookie session: log in with ``login``/``password`` headers.
+
+    Every cookie the legacy host sets (HDAP-ID, JSESSIONID, load-balancer cookies such as
+    AWSALB) is kept for that host only and sent back, IP hosts included. A 403 saying
+    ``USER NOT LOGGED IN`` logs in again once and retries; a refused login raises at once.
+    """
+
+    def __init__(self, username: str, password: str, *, login_path: str = LOGIN_PATH) -> None:
+        if not username or not password:
+            raise errors.ValidationError("username", "username and password are required")
+        self.username = username
+        self._password = password
+        self._login_path = login_path
+        self._origin: URL | None = None
+        self._cookies: dict[str, tuple[str, str]] = {}  # name -> (value, path)
+        self._generation = 0  # bumped by every successful login
+        self._logged_in = False
+        self._flight = _SingleFlight()
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"SessionLogin(username={self.username!r}, password='***')"
+
+    @property
+    def generation(self) -> int:
+        """Which login the current session came from."""
+        return self._generation
+
+    def bind(self, base_url: URL) -> None:
+        origin = base_url.origin()
+        if self._origin is not None and self._origin != origin:
+            raise errors.ConfigurationError("a SessionLogin serves one host; make another")
+        self._origin = origin
+
+    async def prepare(self, request: Request, transport: Transport) -> None:
+        if not self._logged_in:
+            await self._flight.run(lambda: not self._logged_in, lambda: self._login(transport))
+        request.auth_state = self._generation
+        header = self._cookie_header(request.url.path)
+        if header:
+            request.headers["Cookie"] = header
+
+    def observe(self, request: Request, response: Response) -> None:
+        if self._origin is not None and _http.same_origin(response.url, self._origin):
+            self._store(response.cookies)
+
+    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+        if not self.session_expired(response.status, response.body):
+            return False
+        stale = request.auth_state
+        await self._flight.run(
+            lambda: not self._logged_in or self._generation == stale,
+            lambda: self._login(transport),
+        )
+        return True
+
+    @staticmethod
+    def session_expired(status: int, body: bytes) -> bool:
+        """A 403 that means "log in again" rather than "not allowed"."""
+        text = body.strip().upper()
+        return status == 403 and (not text or b"NOT LOGGED IN" in text)
+
+    async def login(self, transport: Transport) -> None:
+        """Log in afresh now (a new session), unless a login is already under way."""
+        await self._flight.run(lambda: True, lambda: self._login(transport))
+
+    async def _login(self, transport: Transport) -> None:
+        if self._origin is None:
+            raise errors.ConfigurationError("SessionLogin is not bound to a legacy_url")
+        self._logged_in = False
+        self._cookies.clear()
+        url = self._origin.with_path(self._login_path)
+        self.logins += 1
+        response = await transport.send_raw(
+            "GET",
+            url,
+            headers={
+                "login": self.username,
+                "password": self._password,
+                "User-Agent": transport.user_agent,
+            },
+        )
+        if response.status != 200:
+            message, code, _ = _http.error_message(response.body)
+            raise errors.AuthenticationError(
+                status=response.status,
+                method="GET",
+                url=url,
+                message=f"login refused for {self.username}: {message or 'no reason given'}",
+                code=code,
+            )
+        self._store(response.cookies)
+        self._generation += 1
+        self._logged_in = True
+
+    def _store(self, cookies: SimpleCookie) -> None:
+        for name, morsel in cookies.items():
+            if morsel["max-age"] in ("0", 0) or (not morsel.value and morsel["expires"]):
+                self._cookies.pop(name, None)
+            else:
+                self._cookies[name] = (morsel.value, morsel["path"] or "/")
+
+    def _cookie_header(self, path: str) -> str:
+        return "; ".join(
+            f"{name}={value}"
+            for name, (value, cookie_path) in self._cookies.items()
+            if path.startswith(cookie_path.rstrip("/") or "/")
+        )

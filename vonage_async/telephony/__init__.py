@@ -1,0 +1,5 @@
+"""VBC Telephony v3 (seed 002 and specs/telephony.yml)."""
+
+from ._api import Telephony
+
+__all__ = ["Telephony"]

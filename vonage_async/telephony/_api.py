@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from .._service import Service
+
+
+class Telephony:
+    def __init__(self, service: Service) -> None:
+        self._service = service
