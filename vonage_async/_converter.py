@@ -222,6 +222,21 @@ def _make_converter() -> cattrs.Converter:
         }
         return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)
 
+    def list_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        (inner,) = typing.get_args(tp) or (Any,)
+        item = conv.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> list[Any]:
+            # Servers send one object where a list is documented, and "" or null for none.
+            if value is None or value == "":
+                return []
+            if isinstance(value, Mapping):
+                value = [value]
+            return [item(v, inner) for v in value]
+
+        return structure
+
+    conv.register_structure_hook_factory(lambda t: typing.get_origin(t) is list, list_hook)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return conv

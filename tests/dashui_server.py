@@ -1,0 +1,160 @@
+"""A small scriptable Live Status server for the watcher's protocol tests.
+
+It behaves like seed 003 says (hold, 304 when quiet, 409 on a second concurrent poll on one
+session, 403 once the session expires) and takes scripted faults for the next requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import deque
+from typing import Any
+
+from aiohttp import web
+
+USERNAME = "jdoe"
+PASSWORD = "s3cret-pass"
+
+
+class DashServer:
+    def __init__(self, *, hold: float = 0.5, extensions: tuple[str, ...] = ("301", "302")) -> None:
+        self.hold = hold
+        self.extensions: dict[str, dict[str, Any]] = {
+            number: {"name": f"User {number}", "calls": {}} for number in extensions
+        }
+        self.version = 0
+        self.changed = asyncio.Condition()
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.faults: deque[str] = deque()
+        self.always: str | None = None  # a fault for every dashui request
+        self.logins = 0
+        self.polls = 0
+        self.conflicts = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.poll_times: list[float] = []
+        self.filters: list[str | None] = []
+        self.disconnects = 0
+        self._ids = itertools.count(1)
+        self.app = web.Application()
+        self.app.router.add_get("/appserver/rest/user/null", self.login)
+        self.app.router.add_get("/presence/dashui", self.dashui)
+
+    # -- scripting -------------------------------------------------------------------------
+    async def _bump(self) -> None:
+        self.version += 1
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def set_call(self, ext: str, uid: str, status: str, **extra: Any) -> None:
+        self.extensions[ext]["calls"][uid] = {
+            "uid": uid,
+            "presenceCallId": uid.split("-")[0],
+            "callStatus": status,
+            "StartTime": "1359658008601",
+            "callername": "Jane Doe",
+            "isRecorded": "false",
+            **extra,
+        }
+        await self._bump()
+
+    async def drop_call(self, ext: str, uid: str) -> None:
+        self.extensions[ext]["calls"].pop(uid, None)
+        await self._bump()
+
+    def expire_sessions(self) -> None:
+        for session in self.sessions.values():
+            session["expired"] = True
+
+    # -- the protocol ----------------------------------------------------------------------
+    def document(self, wanted: set[str] | None) -> dict[str, Any]:
+        exts = []
+        for number, ext in self.extensions.items():
+            if wanted is not None and number not in wanted:
+                continue
+            calls = list(ext["calls"].values())
+            exts.append(
+                {
+                    "name": ext["name"],
+                    "status": "inbound" if calls else "",
+                    "extension": number,
+                    "duration": 1000 * self.version,  # ticks: must not count as a change
+                    "phoneNumbers": ["1555" + number],
+                    "onCallWith": "",
+                    # one call is an object, several a list, none absent: as the seed shows
+                    "statusItems": calls[0] if len(calls) == 1 else calls,
+                }
+            )
+        return {
+            "availability": "AVAILABLE",
+            "numAvailableExts": len(exts),
+            "numUnavailableExts": 0,
+            "extensions": exts,
+        }
+
+    async def login(self, request: web.Request) -> web.Response:
+        self.logins += 1
+        if request.headers.get("login") != USERNAME or request.headers.get("password") != PASSWORD:
+            return web.Response(status=401, text="BAD LOGIN")
+        sid = f"S{next(self._ids)}"
+        self.sessions[sid] = {"last": -1, "polling": False, "expired": False}
+        response = web.Response(text="OK")
+        response.set_cookie("JSESSIONID", sid)
+        response.set_cookie("AWSALB", f"lb-{sid}")
+        return response
+
+    async def dashui(self, request: web.Request) -> web.StreamResponse:
+        sid = request.cookies.get("JSESSIONID", "")
+        session = self.sessions.get(sid)
+        if session is None or session["expired"] or request.cookies.get("AWSALB") != f"lb-{sid}":
+            return web.Response(status=403, text="USER NOT LOGGED IN")
+        fault = self.faults.popleft() if self.faults else self.always
+        if session["polling"]:
+            self.conflicts += 1
+            return web.Response(status=409, text="CONFLICT")
+        raw = request.query.get("filterExtension")
+        self.filters.append(raw)
+        wanted = set(raw.split(",")) if raw else None
+        first = request.query.get("firstRequest") == "true"
+        self.polls += 1
+        self.poll_times.append(asyncio.get_running_loop().time())
+        session["polling"] = True
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if fault == "500":
+                return web.Response(status=500, text="ERROR")
+            if fault == "409":
+                self.conflicts += 1
+                return web.Response(status=409, text="CONFLICT")
+            if fault == "403":
+                session["expired"] = True
+                return web.Response(status=403, text="USER NOT LOGGED IN")
+            if fault == "reset":
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=200)
+            if fault == "stall":
+                await asyncio.sleep(3600)
+            if not first and session["last"] == self.version:
+                async with self.changed:
+                    try:
+                        await asyncio.wait_for(
+                            self.changed.wait_for(lambda: session["last"] != self.version),
+                            self.hold,
+                        )
+                    except asyncio.TimeoutError:
+                        return web.Response(status=304)
+            session["last"] = self.version
+            body = json.dumps(self.document(wanted))
+            if fault == "truncate":
+                body = body[: len(body) // 2]
+            return web.Response(text=body, content_type="application/json")
+        except asyncio.CancelledError:
+            self.disconnects += 1
+            raise
+        finally:
+            self.in_flight -= 1
+            session["polling"] = False

@@ -1,0 +1,211 @@
+"""Watch events, and the one pure function that turns two observations into them.
+
+Both watchers (Live Status and Telephony's active calls) describe what they read as an
+``Observation`` and hand it to ``diff_states`` with the ``WatchState`` they kept. The state
+remembers recently ended calls, so a call is started once and ended once whatever the wire
+does: a disconnected call that lingers, a resync that shows it again, a call that ended
+between two reads (it is started and ended in the same batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "AvailabilityChanged",
+    "CallEnded",
+    "CallRef",
+    "CallStarted",
+    "CallUpdated",
+    "ExtensionUpdated",
+    "Observation",
+    "Snapshot",
+    "WatchEvent",
+    "WatchState",
+    "diff_states",
+]
+
+CallKey = tuple[str, str]  # (extension, call id)
+
+
+class WatchEvent:
+    """Base class of everything a watcher yields."""
+
+    __slots__ = ()
+
+
+@attrs.frozen
+class CallRef:
+    """A call as seen on one extension."""
+
+    extension: str
+    call: Any
+
+
+@attrs.frozen
+class Snapshot(WatchEvent):
+    """The whole state: first, and again when a consumer fell behind (``resync=True``).
+
+    ``calls`` are the calls active now; they were started before this snapshot, so no
+    ``CallStarted`` follows for them, but each gets its ``CallEnded``.
+    """
+
+    extensions: Mapping[str, Any]
+    calls: tuple[CallRef, ...]
+    availability: Any = None
+    resync: bool = False
+
+
+@attrs.frozen
+class CallStarted(WatchEvent):
+    extension: str
+    call: Any
+
+
+@attrs.frozen
+class CallUpdated(WatchEvent):
+    """The call's state or details changed; ``previous`` is how it was."""
+
+    extension: str
+    call: Any
+    previous: Any
+
+
+@attrs.frozen
+class CallEnded(WatchEvent):
+    """The call turned disconnected or vanished, whichever was seen first. ``call`` is its last
+    known form."""
+
+    extension: str
+    call: Any
+
+
+@attrs.frozen
+class ExtensionUpdated(WatchEvent):
+    """Status, name or numbers changed. ``previous`` is None for an extension that appeared,
+    ``current`` None for one that went away."""
+
+    extension: str
+    previous: Any
+    current: Any
+
+
+@attrs.frozen
+class AvailabilityChanged(WatchEvent):
+    previous: Any
+    current: Any
+
+
+@attrs.frozen
+class Observation:
+    """One complete read of the watched state."""
+
+    extensions: Mapping[str, Any]
+    calls: Mapping[CallKey, Any]
+    availability: Any = None
+
+
+@attrs.frozen
+class WatchState:
+    """What a watcher knows: the last observation's extensions, active calls, recent ends."""
+
+    extensions: Mapping[str, Any] = attrs.field(factory=dict)
+    calls: Mapping[CallKey, Any] = attrs.field(factory=dict)
+    ended: Mapping[CallKey, None] = attrs.field(factory=dict)  # insertion-ordered
+    availability: Any = None
+
+    def snapshot(
+        self, extensions: Iterable[str] | None = None, *, resync: bool = False
+    ) -> Snapshot:
+        """The state as a Snapshot, limited to ``extensions`` when given."""
+        wanted = None if extensions is None else frozenset(extensions)
+        return Snapshot(
+            extensions={k: v for k, v in self.extensions.items() if wanted is None or k in wanted},
+            calls=tuple(
+                CallRef(ext, call)
+                for (ext, _), call in self.calls.items()
+                if wanted is None or ext in wanted
+            ),
+            availability=self.availability,
+            resync=resync,
+        )
+
+
+def diff_states(
+    previous: WatchState,
+    current: Observation,
+    *,
+    is_ended: Callable[[Any], bool],
+    extension_view: Callable[[Any], Hashable] = lambda ext: ext,
+    call_view: Callable[[Any], Hashable] = lambda call: call,
+    remember: int = 10_000,
+) -> tuple[list[WatchEvent], WatchState]:
+    """The events that lead from ``previous`` to ``current``, and the new state.
+
+    ``extension_view``/``call_view`` pick what counts as a change (not durations that tick
+    every second). ``remember`` bounds how many ended calls are kept to ignore their ghosts.
+    """
+    events: list[WatchEvent] = []
+    if previous.availability != current.availability and previous.availability is not None:
+        events.append(AvailabilityChanged(previous.availability, current.availability))
+
+    for number, ext in current.extensions.items():
+        before = previous.extensions.get(number)
+        if before is None:
+            if previous.extensions:  # not on the very first observation
+                events.append(ExtensionUpdated(number, None, ext))
+        elif extension_view(before) != extension_view(ext):
+            events.append(ExtensionUpdated(number, before, ext))
+    for number, before in previous.extensions.items():
+        if number not in current.extensions:
+            events.append(ExtensionUpdated(number, before, None))
+
+    active: dict[CallKey, Any] = {}
+    ended = dict(previous.ended)
+    for key, call in current.calls.items():
+        if key in ended:
+            continue  # a ghost of a call that already ended
+        before = previous.calls.get(key)
+        if before is None:
+            events.append(CallStarted(key[0], call))
+        elif is_ended(call):
+            pass
+        elif call_view(before) != call_view(call):
+            events.append(CallUpdated(key[0], call, before))
+        if is_ended(call):
+            events.append(CallEnded(key[0], call))
+            ended[key] = None
+        else:
+            active[key] = call
+    for key, before in previous.calls.items():
+        if key not in current.calls and key not in ended:
+            events.append(CallEnded(key[0], before))
+            ended[key] = None
+
+    while len(ended) > remember:
+        del ended[next(iter(ended))]
+    state = WatchState(
+        extensions=dict(current.extensions),
+        calls=active,
+        ended=ended,
+        availability=current.availability,
+    )
+    return events, state
+
+
+def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> WatchState:
+    """The state after the very first read: its disconnected calls count as already ended."""
+    return WatchState(
+        extensions=dict(current.extensions),
+        calls={k: c for k, c in current.calls.items() if not is_ended(c)},
+        ended={k: None for k, c in current.calls.items() if is_ended(c)},
+        availability=current.availability,
+    )
+
+
+def event_extension(event: WatchEvent) -> str | None:
+    """The extension an event concerns, None for account-wide events."""
+    return getattr(event, "extension", None)

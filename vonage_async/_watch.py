@@ -1,0 +1,324 @@
+"""One poll loop per source, shared by any number of consumers.
+
+A ``Hub`` runs the loop while at least one consumer is subscribed: it reads the union of
+what the consumers watch, diffs each read against what it knew (``diff_states``) and hands
+every consumer the events for its extensions through its own bounded queue. A consumer that
+falls ``max_queue`` events behind is not allowed to grow memory: its queue is dropped and its
+next event is a ``Snapshot(resync=True)`` of the state at that moment.
+
+After a failed read the loop backs off (exponential, full jitter, reset by a success) and
+resynchronises with a fresh full read, emitting only the real differences.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Hashable
+from types import TracebackType
+from typing import Any
+
+from . import _validation as check
+from ._events import (
+    Observation,
+    WatchEvent,
+    WatchState,
+    diff_states,
+    event_extension,
+    first_state,
+)
+from ._transport import Backoff
+
+logger = logging.getLogger("vonage_async")
+
+Filter = frozenset[str] | None  # None: every extension
+
+
+class PollSource(abc.ABC):
+    """What a hub polls: how to read, what counts as ended or changed, how to handle faults."""
+
+    #: pause after each successful read (0 for long polls, where the server does the waiting)
+    interval: float = 0.0
+
+    @abc.abstractmethod
+    async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        """One read; None means "no change" (a 304)."""
+
+    @abc.abstractmethod
+    async def recover(self, exc: Exception, failures: int) -> float | None:
+        """A read failed for the ``failures``-th time in a row: return seconds to wait before
+        resynchronising (None: the hub's backoff), or raise to end every consumer's watch."""
+
+    @abc.abstractmethod
+    def is_ended(self, call: Any) -> bool: ...
+
+    def extension_view(self, extension: Any) -> Hashable:
+        return extension  # type: ignore[no-any-return]
+
+    def call_view(self, call: Any) -> Hashable:
+        return call  # type: ignore[no-any-return]
+
+
+_END = object()
+
+
+class _Consumer:
+    def __init__(self, extensions: Filter, max_queue: int) -> None:
+        self.extensions = extensions
+        self.max_queue = max_queue
+        self.queue: deque[Any] = deque()
+        self.ready = asyncio.Event()
+        self.awaiting_snapshot = True
+        self.behind = False  # dropped its queue; owes a resync Snapshot
+        self.error: BaseException | None = None
+
+    def wants(self, event: WatchEvent) -> bool:
+        number = event_extension(event)
+        return self.extensions is None or number is None or number in self.extensions
+
+    def end(self) -> None:
+        self.queue.clear()
+        self.queue.append(_END)
+        self.behind = False
+        self.ready.set()
+
+    def put(self, item: Any) -> None:
+        if self.behind:
+            return
+        if len(self.queue) >= self.max_queue:
+            self.queue.clear()
+            self.behind = True
+            logger.warning("a watch consumer fell %d events behind; it will resync", self.max_queue)
+        else:
+            self.queue.append(item)
+        self.ready.set()
+
+
+class Hub:
+    """Runs one source's poll loop for every consumer of it."""
+
+    def __init__(self, source: PollSource, *, backoff: Backoff, name: str) -> None:
+        self.source = source
+        self.backoff = backoff
+        self.name = name
+        self.state: WatchState | None = None
+        self.reads = 0  # successful reads, for tests and metrics
+        self._consumers: list[_Consumer] = []
+        self._polled: Filter = None
+        self._task: asyncio.Task[None] | None = None
+        self._read: asyncio.Task[Observation | None] | None = None
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def _union(self) -> Filter:
+        wanted: set[str] = set()
+        for consumer in self._consumers:
+            if consumer.extensions is None:
+                return None
+            wanted |= consumer.extensions
+        return frozenset(wanted)
+
+    def join(self, extensions: Filter, max_queue: int) -> _Consumer:
+        if self._closed:
+            raise RuntimeError("the client is closed")
+        consumer = _Consumer(extensions, max_queue)
+        self._consumers.append(consumer)
+        if self.state is not None and self.covers(extensions):
+            consumer.awaiting_snapshot = False
+            consumer.put(self.state.snapshot(extensions))
+        if not self.running:
+            self._task = asyncio.ensure_future(self._run())
+        elif self._union() != self._polled and self._read is not None:
+            self._read.cancel()  # re-read at once with the wider filter
+        return consumer
+
+    async def leave(self, consumer: _Consumer) -> None:
+        with contextlib.suppress(ValueError):
+            self._consumers.remove(consumer)
+        if not self._consumers:
+            await self._stop()
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._stop()
+        for consumer in self._consumers:
+            consumer.end()
+        self._consumers.clear()
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.state = None  # nobody kept up with it; the next watcher starts afresh
+        self._polled = None
+
+    def covers(self, extensions: Filter) -> bool:
+        if self._polled is None:
+            return True
+        return extensions is not None and extensions <= self._polled
+
+    async def _run(self) -> None:
+        failures = 0
+        first = True
+        try:
+            while self._consumers:
+                wanted = self._union()
+                if wanted != self._polled or self.state is None:
+                    if self.state is not None and wanted is not None:
+                        self.state = _restrict(self.state, wanted)
+                    self._polled = wanted
+                    first = True
+                self._read = asyncio.ensure_future(self.source.read(wanted, first=first))
+                try:
+                    await asyncio.wait([self._read])
+                finally:
+                    if not self._read.done():
+                        self._read.cancel()
+                        with contextlib.suppress(BaseException):
+                            await self._read
+                if self._read.cancelled():  # the filter changed under a held poll
+                    continue
+                exc = self._read.exception()
+                if exc is None:
+                    failures = 0
+                    observation = self._read.result()
+                    if observation is not None:
+                        self._deliver(observation)
+                    first = False
+                    if self.source.interval:
+                        await asyncio.sleep(self.source.interval)
+                    continue
+                if not isinstance(exc, Exception):
+                    raise exc
+                failures += 1
+                try:
+                    delay = await self.source.recover(exc, failures)
+                except Exception as fatal:
+                    self._fail(fatal)
+                    return
+                if delay is None:
+                    delay = self.backoff.delay(failures - 1)
+                logger.info(
+                    "%s: read failed (%s); resync in %.2f s", self.name, type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                first = True
+        finally:
+            self._read = None
+
+    def _deliver(self, observation: Observation) -> None:
+        self.reads += 1
+        source = self.source
+        if self.state is None:
+            self.state = first_state(observation, is_ended=source.is_ended)
+            events: list[WatchEvent] = []
+        else:
+            events, self.state = diff_states(
+                self.state,
+                observation,
+                is_ended=source.is_ended,
+                extension_view=source.extension_view,
+                call_view=source.call_view,
+            )
+        for consumer in self._consumers:
+            if consumer.awaiting_snapshot:
+                if self.covers(consumer.extensions):
+                    consumer.awaiting_snapshot = False
+                    consumer.put(self.state.snapshot(consumer.extensions))
+                continue
+            for event in events:
+                if consumer.wants(event):
+                    consumer.put(event)
+
+    def _fail(self, error: BaseException) -> None:
+        logger.error("%s: watch stopped: %s", self.name, error)
+        for consumer in self._consumers:
+            consumer.error = error
+            consumer.ready.set()
+        self._consumers.clear()
+        self.state = None
+        self._polled = None
+
+    async def next_event(self, consumer: _Consumer) -> Any:
+        """The consumer's next event, ``_END`` when the hub closed; raises the loop's error."""
+        while True:
+            if consumer.behind and self.state is not None:
+                consumer.behind = False
+                consumer.queue.clear()
+                return self.state.snapshot(consumer.extensions, resync=True)
+            if consumer.queue:
+                return consumer.queue.popleft()
+            if consumer.error is not None:
+                raise consumer.error
+            consumer.ready.clear()
+            await consumer.ready.wait()
+
+
+def _restrict(state: WatchState, extensions: frozenset[str]) -> WatchState:
+    """Forget what nobody watches any more, without events: no one is listening for them."""
+    return WatchState(
+        extensions={k: v for k, v in state.extensions.items() if k in extensions},
+        calls={k: v for k, v in state.calls.items() if k[0] in extensions},
+        ended={k: v for k, v in state.ended.items() if k[0] in extensions},
+        availability=state.availability,
+    )
+
+
+class Watch:
+    """``async for event in watch``: events from a shared hub, for one consumer.
+
+    Leaving the loop, cancelling the consuming task, ``await watch.aclose()`` or closing the
+    client all unsubscribe; the poll loop stops (aborting a held request) when the last
+    consumer of the hub leaves. Also usable as ``async with client...watch() as events``.
+    """
+
+    def __init__(self, hub: Hub, extensions: Filter, *, max_queue: int = 1000) -> None:
+        self._hub = hub
+        self._extensions = extensions
+        self._max_queue = check.int_range("max_queue", max_queue, 1)
+        self._consumers: list[_Consumer] = []
+
+    def __repr__(self) -> str:
+        watched = "all" if self._extensions is None else ",".join(sorted(self._extensions))
+        return f"<Watch {self._hub.name} extensions={watched}>"
+
+    def __aiter__(self) -> AsyncIterator[WatchEvent]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[WatchEvent]:
+        consumer = self._hub.join(self._extensions, self._max_queue)
+        self._consumers.append(consumer)
+        try:
+            while True:
+                event = await self._hub.next_event(consumer)
+                if event is _END:
+                    return
+                yield event
+        finally:
+            self._consumers.remove(consumer)
+            await self._hub.leave(consumer)
+
+    async def aclose(self) -> None:
+        """End this watch's iteration(s) and leave the hub."""
+        for consumer in list(self._consumers):
+            consumer.end()
+            await self._hub.leave(consumer)
+
+    async def __aenter__(self) -> Watch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

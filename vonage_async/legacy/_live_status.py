@@ -1,0 +1,247 @@
+"""Live Status (``/presence/dashui``): one-shot snapshots and the shared watch loop.
+
+The service is a long poll: without ``firstRequest=true`` it holds the request up to 30 s
+and answers 200 with the whole document when something changed, or 304 when nothing did.
+A second concurrent poll on one session gets 409, so every ``watch()`` on a client shares
+one poll loop (see ``_watch.Hub``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from .. import _validation as check
+from .. import errors
+from .._converter import structure
+from .._events import Observation
+from .._service import Service
+from .._transport import Backoff
+from .._watch import Filter, Hub, PollSource, Watch
+from ..auth import SessionLogin
+from ._live_models import LiveCall, LiveExtension
+from ._live_models import LiveStatus as LiveStatusDocument
+
+logger = logging.getLogger("vonage_async")
+
+DASHUI_PATH = ("presence", "dashui")
+
+
+def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filter:
+    """Validated ``filterExtension`` values (2 to 6 digits each), or None for all."""
+    if extensions is None:
+        return None
+    if isinstance(extensions, (str, int)):
+        extensions = [extensions]
+    numbers = frozenset(check.extension_number("extensions", e) for e in extensions)
+    if not numbers:
+        raise errors.ValidationError("extensions", "give at least one extension, or None for all")
+    return numbers
+
+
+def observe(document: LiveStatusDocument) -> Observation:
+    """What the diff needs from one Live Status document."""
+    calls: dict[tuple[str, str], LiveCall] = {}
+    for ext in document.extensions:
+        for call in ext.calls:
+            if call.id:
+                calls[(ext.extension, call.id)] = call
+    return Observation(
+        extensions={ext.extension: ext for ext in document.extensions},
+        calls=calls,
+        availability=document.availability,
+    )
+
+
+class _Resync(Exception):
+    """The session was renewed during a poll: the server lost our place, read afresh."""
+
+
+class _DashuiSource(PollSource):
+    def __init__(self, service: Service, *, poll_timeout: float, max_conflicts: int) -> None:
+        self._service = service
+        self._poll_timeout = poll_timeout
+        self._max_conflicts = max_conflicts
+        self._conflicts = 0
+        self.last_document: LiveStatusDocument | None = None
+
+    @property
+    def _login(self) -> SessionLogin | None:
+        auth = self._service.binding.auth
+        return auth if isinstance(auth, SessionLogin) else None
+
+    async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        login = self._login
+        generation = login.generation if login else 0
+        document = await fetch(
+            self._service,
+            extensions,
+            first=first,
+            timeout=self._poll_timeout,
+        )
+        if not first and login is not None and login.generation != generation:
+            raise _Resync()
+        self._conflicts = 0
+        if document is None:
+            return None
+        self.last_document = document
+        return observe(document)
+
+    async def recover(self, exc: Exception, failures: int) -> float | None:
+        if isinstance(exc, _Resync):
+            return 0.0
+        if isinstance(exc, errors.SessionConflictError):
+            self._conflicts += 1
+            if self._conflicts > self._max_conflicts:
+                raise exc
+            logger.warning(
+                "Live Status: another caller is polling this session (409); logging in again"
+            )
+            login = self._login
+            if login is not None:
+                await login.login(self._service.transport)
+            return None
+        if isinstance(exc, errors.RateLimitedError):
+            return exc.retry_after
+        if isinstance(exc, (errors.ServerError, errors.TransportError, errors.DecodeError)):
+            return None
+        raise exc  # auth refused, permission denied, bad request: retrying won't help
+
+    def is_ended(self, call: Any) -> bool:
+        return bool(call.ended)
+
+    def extension_view(self, extension: Any) -> Hashable:
+        return extension_view(extension)
+
+    def call_view(self, call: Any) -> Hashable:
+        return call_view(call)
+
+
+def extension_view(ext: LiveExtension) -> Hashable:
+    """What makes an ExtensionUpdated: status, name, numbers (not the ticking duration)."""
+    return (ext.name, ext.status, tuple(ext.phone_numbers))
+
+
+def call_view(call: LiveCall) -> Hashable:
+    """What makes a CallUpdated: everything but lastCallTime, which may tick on its own."""
+    return (
+        call.call_status,
+        call.callername,
+        call.on_call_with_name,
+        call.is_recorded,
+        call.is_recording_ccr,
+        call.is_recording_odcr,
+        call.custom_tag,
+        call.number_originally_dialed,
+        call.presence_call_id,
+    )
+
+
+async def fetch(
+    service: Service,
+    extensions: Filter,
+    *,
+    first: bool,
+    timeout: float | None = None,
+    retry: bool = False,
+) -> LiveStatusDocument | None:
+    """One dashui request: the document, or None on 304 (no change)."""
+    params: dict[str, str] = {}
+    if extensions is not None:
+        params["filterExtension"] = ",".join(sorted(extensions))
+    if first:
+        params["firstRequest"] = "true"
+    response = await service.request(
+        "GET", service.path(*DASHUI_PATH), params=params, timeout=timeout, retry=retry
+    )
+    if response.status == 304:
+        return None
+    data = response.json()
+    if not isinstance(data, dict):
+        raise errors.DecodeError(
+            "Live Status answered without a JSON object", method="GET", url=response.url
+        )
+    try:
+        return structure(data, LiveStatusDocument, what="Live Status")
+    except errors.DecodeError as exc:
+        raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
+
+
+class LiveStatus:
+    """Live Status: ``snapshot()`` for one read, ``watch()`` for a stream of events."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+        self._hub: Hub | None = None
+        self._source: _DashuiSource | None = None
+
+    def __repr__(self) -> str:
+        return f"<LiveStatus {self._service.base_url}>"
+
+    async def snapshot(
+        self, extensions: Iterable[str | int] | str | int | None = None
+    ) -> LiveStatusDocument:
+        """Read the current real-time status once (``firstRequest=true``).
+
+        While a ``watch()`` is running on this client the answer comes from its loop: a second
+        request on the session would make the server answer 409 to one of the two.
+        """
+        wanted = extension_filter(extensions)
+        hub, source = self._hub, self._source
+        if hub is not None and source is not None and hub.running and hub.state is not None:
+            document = source.last_document
+            if document is not None and hub.covers(wanted):
+                return _only(document, wanted)
+        document = await fetch(self._service, wanted, first=True, retry=True)
+        if document is None:  # a 304 to a first request: nothing to show
+            return LiveStatusDocument()
+        return document
+
+    def watch(
+        self,
+        extensions: Iterable[str | int] | str | int | None = None,
+        *,
+        poll_timeout: float = 45.0,
+        backoff: Backoff | None = None,
+        max_queue: int = 1000,
+        max_conflicts: int = 3,
+    ) -> Watch:
+        """Stream Live Status as events: a ``Snapshot``, then ``CallStarted``, ``CallUpdated``,
+        ``CallEnded``, ``ExtensionUpdated`` and ``AvailabilityChanged``.
+
+        Every call is started once and ended once (when it turns disconnected or vanishes,
+        whichever is seen first), across faults and resyncs. Any number of watches on one
+        client share one poll loop (the first one's ``poll_timeout``/``backoff`` apply); each
+        gets its own queue of ``max_queue`` events, after which it is handed a fresh
+        ``Snapshot(resync=True)`` instead of growing. ``poll_timeout`` must exceed the
+        server's 30 s hold. A refused login raises ``AuthenticationError`` out of the loop;
+        409 (another caller on the session) logs in again, and raises
+        ``SessionConflictError`` after ``max_conflicts`` in a row.
+        """
+        wanted = extension_filter(extensions)
+        if poll_timeout <= 0:
+            raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
+        check.int_range("max_conflicts", max_conflicts, 0)
+        if self._hub is None:
+            self._source = _DashuiSource(
+                self._service, poll_timeout=poll_timeout, max_conflicts=max_conflicts
+            )
+            self._hub = Hub(
+                self._source,
+                backoff=backoff or Backoff(initial=0.5, maximum=30.0),
+                name="Live Status",
+            )
+            self._service.transport.on_close(self._hub.close)
+        return Watch(self._hub, wanted, max_queue=max_queue)
+
+
+def _only(document: LiveStatusDocument, extensions: Filter) -> LiveStatusDocument:
+    if extensions is None:
+        return document
+    return LiveStatusDocument(
+        availability=document.availability,
+        num_available_exts=document.num_available_exts,
+        num_unavailable_exts=document.num_unavailable_exts,
+        extensions=[e for e in document.extensions if e.extension in extensions],
+    )
