@@ -380,7 +380,7 @@ async def test_always_failing_server_is_polled_with_backoff(
     # Full jitter averages half the ceiling: 0.025, 0.05, 0.1, then 0.2 a try => ~12 in 2 s.
     # Hammering would be hundreds.
     assert 3 <= dash.polls <= 30
-    gaps = [b - a for a, b in zip(dash.poll_times, dash.poll_times[1:])]
+    gaps = [b - a for a, b in zip(dash.poll_times, dash.poll_times[1:], strict=False)]
     assert sum(gaps[-4:]) / 4 > sum(gaps[:3]) / 3  # the gaps grow
 
 

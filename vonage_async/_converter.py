@@ -160,6 +160,21 @@ def _optional_scalar(tp: Any) -> Any:
     return None
 
 
+def _optional_model(tp: Any) -> Any:
+    """``M | None`` for an attrs class M, else None."""
+    if typing.get_origin(tp) not in (Union, types.UnionType):
+        return None
+    args = typing.get_args(tp)
+    others = [a for a in args if a is not type(None)]
+    if len(args) == 2 and len(others) == 1 and attrs.has(others[0]):
+        return others[0]
+    return None
+
+
+def _is_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is list
+
+
 def _ignore_type(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     return lambda value, _: fn(value)
 
@@ -180,8 +195,12 @@ def _make_converter() -> cattrs.Converter:
     def optional_hook(tp: Any) -> Callable[[Any, Any], Any]:
         inner = _optional_scalar(tp)
         scalar = _SCALARS.get(inner) or (lambda v: inner(to_str(v)))
+        # A value already of the JSON type needs no conversion: the common case, kept fast.
+        exact = inner if inner in (str, int, float, bool) else None
 
         def structure(value: Any, _: Any) -> Any:
+            if value.__class__ is exact:
+                return value if value != "" else None
             if value is None or value == "":
                 return None
             return scalar(value)
@@ -189,6 +208,16 @@ def _make_converter() -> cattrs.Converter:
         return structure
 
     conv.register_structure_hook_factory(lambda t: _optional_scalar(t) is not None, optional_hook)
+
+    def optional_model_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        # cattrs' own Optional hook dispatches on every value; bind the model's hook once.
+        inner = _optional_model(tp)
+        hook = conv.get_structure_hook(inner)
+        return lambda value, _: None if value is None else hook(value, inner)
+
+    conv.register_structure_hook_factory(
+        lambda t: _optional_model(t) is not None, optional_model_hook
+    )
 
     def structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         fields = attrs.fields(cls)
@@ -199,19 +228,19 @@ def _make_converter() -> cattrs.Converter:
         aliases = {
             wire_name(cls, f): tuple(f.metadata[ALIASES]) for f in fields if f.metadata.get(ALIASES)
         }
-        if not aliases:
-            return base
 
         def structure(value: Any, tp: Any) -> Any:
-            if isinstance(value, Mapping):
-                missing = [k for k in aliases if k not in value]
-                if missing:
-                    value = dict(value)
-                    for key in missing:
-                        for alias in aliases[key]:
-                            if alias in value:
-                                value[key] = value[alias]
-                                break
+            # Without this a list would decode silently into a model of defaults.
+            if not isinstance(value, Mapping):
+                raise ValueError(f"expected an object, got {type(value).__name__}")
+            missing = [k for k in aliases if k not in value]
+            if missing:
+                value = dict(value)
+                for key in missing:
+                    for alias in aliases[key]:
+                        if alias in value:
+                            value[key] = value[alias]
+                            break
             return base(value, tp)
 
         return structure
@@ -236,7 +265,7 @@ def _make_converter() -> cattrs.Converter:
 
         return structure
 
-    conv.register_structure_hook_factory(lambda t: typing.get_origin(t) is list, list_hook)
+    conv.register_structure_hook_factory(_is_list, list_hook)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return conv

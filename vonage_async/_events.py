@@ -28,7 +28,7 @@ __all__ = [
     "diff_states",
 ]
 
-CallKey = tuple[str, str]  # (extension, call id)
+CallKey = tuple[str | None, str]  # (extension, call id); no extension for Telephony watches
 
 
 class WatchEvent:
@@ -39,9 +39,9 @@ class WatchEvent:
 
 @attrs.frozen
 class CallRef:
-    """A call as seen on one extension."""
+    """A call as seen on one extension (None when the watch is not per extension)."""
 
-    extension: str
+    extension: str | None
     call: Any
 
 
@@ -61,7 +61,7 @@ class Snapshot(WatchEvent):
 
 @attrs.frozen
 class CallStarted(WatchEvent):
-    extension: str
+    extension: str | None
     call: Any
 
 
@@ -69,7 +69,7 @@ class CallStarted(WatchEvent):
 class CallUpdated(WatchEvent):
     """The call's state or details changed; ``previous`` is how it was."""
 
-    extension: str
+    extension: str | None
     call: Any
     previous: Any
 
@@ -79,7 +79,7 @@ class CallEnded(WatchEvent):
     """The call turned disconnected or vanished, whichever was seen first. ``call`` is its last
     known form."""
 
-    extension: str
+    extension: str | None
     call: Any
 
 

@@ -12,6 +12,7 @@ When the first page tells how many pages there are, the rest are fetched concurr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -41,7 +42,9 @@ class Page(Generic[T]):
 
 
 class PageStyle(Protocol):
-    numbered: bool
+    @property
+    def numbered(self) -> bool:
+        """Pages are fetched by number (``params_for``) rather than by a next link."""
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         """Read raw items and paging facts out of one response body."""
@@ -149,10 +152,11 @@ def _resolve(base: URL, link: str) -> URL:
     target = URL(link)
     if target.is_absolute():
         return target
+    prefix = base.path.rstrip("/")
+    if target.path.startswith(prefix + "/"):  # root-relative: already under the base
+        return base.origin().with_path(target.path).with_query(target.query)
     # Telephony's next_page_uri is relative to the service base (/cc/accounts/...).
-    return base.with_path(base.path.rstrip("/") + "/" + target.path.lstrip("/")).with_query(
-        target.query
-    )
+    return base.with_path(prefix + "/" + target.path.lstrip("/")).with_query(target.query)
 
 
 class AsyncPager(Generic[T]):
@@ -228,11 +232,15 @@ class AsyncPager(Generic[T]):
         if style.numbered and first.total_pages is not None and first.number is not None:
             last = first.number + first.total_pages - 1
             numbers = range(first.number + 1, last + 1)
-            async for page in self._concurrent(numbers):
-                yield page
+            # Closed at once when the caller stops, so outstanding fetches are cancelled now.
+            async with contextlib.aclosing(self._concurrent(numbers)) as pages:
+                async for page in pages:
+                    yield page
             return
         page = first
-        while page.items and (page.next_url is not None or style.numbered):
+        # A server that links its pages ends the listing by leaving the link out.
+        by_number = style.numbered and first.next_url is None
+        while page.items and (page.next_url is not None or by_number):
             if page.next_url is not None:
                 if not _http.same_origin(page.next_url, self._base.origin()):
                     raise errors.UnsafeURLError(

@@ -119,3 +119,9 @@ def query(**params: Any) -> dict[str, str]:
         else:
             out[key] = str(getattr(value, "value", value))
     return out
+
+
+def phone_number(name: str, value: Any) -> str:
+    """A phone number as the APIs write it: 3 to 15 digits, a leading ``+`` dropped."""
+    text = value.strip().removeprefix("+") if isinstance(value, str) else value
+    return digits(name, text, min_len=3, max_len=15)

@@ -68,13 +68,16 @@ class _SingleFlight:
                 return
             if not needed():
                 return
-            self._runs += 1
+            # Counted when it ends, so callers arriving mid-flight share this outcome rather
+            # than start another renewal after a refusal.
             try:
                 await action()
             except errors.AuthenticationError as exc:
                 self._error = exc
+                self._runs += 1
                 raise
             self._error = None
+            self._runs += 1
 
 
 def _mask(value: str) -> str:

@@ -9,9 +9,16 @@
     └── HTTPError                 the server answered with an error status
         ├── AuthenticationError   401, a refused OAuth grant or a failed legacy login
         ├── PermissionDeniedError 403
+        │   ├── InternationalBlockedError   legacy: INTERNATIONAL BLOCKED (click to call)
+        │   └── RecordingNotPermittedError  legacy: USER NOT PERMITTED (recordings)
         ├── NotFoundError         404
+        │   ├── NoExtensionError            legacy: USER HAS NO EXTENSIONS (click to call)
+        │   ├── AccountInactiveError        legacy: ACCOUNT INACTIVE (click to call)
+        │   └── RecordingNotFoundError      legacy: RECORDING NOT FOUND (recordings)
         ├── SessionConflictError  409 (Live Status: the session is used by another caller)
         ├── InvalidRequestError   400 and 422, with the server's ``invalid_parameters``
+        │   ├── BadPhoneNumberError         legacy: BAD USER PHONE (click to call)
+        │   └── InvalidCallIdError          legacy: ILLEGAL CALL ID (recordings)
         ├── RateLimitedError      429, with ``retry_after`` seconds when the server said
         └── ServerError           5xx
 
@@ -26,14 +33,21 @@ from typing import Any
 from yarl import URL
 
 __all__ = [
+    "AccountInactiveError",
     "AuthenticationError",
+    "BadPhoneNumberError",
     "ConfigurationError",
     "DecodeError",
     "HTTPError",
+    "InternationalBlockedError",
+    "InvalidCallIdError",
     "InvalidRequestError",
+    "NoExtensionError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RecordingNotFoundError",
+    "RecordingNotPermittedError",
     "ServerError",
     "SessionConflictError",
     "TransportError",
@@ -128,7 +142,8 @@ class NotFoundError(HTTPError):
 
 
 class SessionConflictError(HTTPError):
-    """409: the legacy session is being used by more than one caller."""
+    """409. From Live Status: the session is being used by more than one caller. From the
+    registry: the request conflicts with the current state (such as the profile limit)."""
 
 
 class InvalidRequestError(HTTPError):
@@ -150,6 +165,34 @@ class RateLimitedError(HTTPError):
 
 class ServerError(HTTPError):
     """5xx."""
+
+
+class BadPhoneNumberError(InvalidRequestError):
+    """400 BAD USER PHONE: the service refused the number to dial."""
+
+
+class InvalidCallIdError(InvalidRequestError):
+    """400 ILLEGAL CALL ID: the presence call id was missing or malformed."""
+
+
+class InternationalBlockedError(PermissionDeniedError):
+    """403 INTERNATIONAL BLOCKED: the number is international and the account may not dial it."""
+
+
+class RecordingNotPermittedError(PermissionDeniedError):
+    """403 USER NOT PERMITTED: the recording exists but this user may not fetch it."""
+
+
+class NoExtensionError(NotFoundError):
+    """404 USER HAS NO EXTENSIONS: the logged-in user has no extension to ring."""
+
+
+class AccountInactiveError(NotFoundError):
+    """404 ACCOUNT INACTIVE: the Vonage account is not active."""
+
+
+class RecordingNotFoundError(NotFoundError):
+    """404 RECORDING NOT FOUND: no recording for this id (yet: they appear after the call)."""
 
 
 _SECRET_QUERY_KEYS = frozenset(

@@ -42,7 +42,7 @@ def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filt
 
 def observe(document: LiveStatusDocument) -> Observation:
     """What the diff needs from one Live Status document."""
-    calls: dict[tuple[str, str], LiveCall] = {}
+    calls: dict[tuple[str | None, str], LiveCall] = {}
     for ext in document.extensions:
         for call in ext.calls:
             if call.id:
@@ -168,7 +168,7 @@ async def fetch(
         raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
 
 
-class LiveStatus:
+class LiveStatusAPI:
     """Live Status: ``snapshot()`` for one read, ``watch()`` for a stream of events."""
 
     def __init__(self, service: Service) -> None:
@@ -177,7 +177,7 @@ class LiveStatus:
         self._source: _DashuiSource | None = None
 
     def __repr__(self) -> str:
-        return f"<LiveStatus {self._service.base_url}>"
+        return f"<LiveStatusAPI {self._service.base_url}>"
 
     async def snapshot(
         self, extensions: Iterable[str | int] | str | int | None = None

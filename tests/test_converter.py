@@ -1,0 +1,159 @@
+"""The one converter: wire names, lenient scalars, open enums, and what goes back on the wire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import attrs
+import pytest
+
+from vonage_async import OpenEnum, errors
+from vonage_async._converter import structure, unstructure, wire
+
+
+class CallState(OpenEnum):
+    RINGING = "ringing"
+    ON_CALL = "on-call"
+
+
+@attrs.frozen
+class Leg:
+    leg_id: str = ""
+    from_: str | None = None
+    to: str | None = None
+    status: CallState | None = None
+    start_time: datetime | None = None
+
+
+@attrs.frozen
+class Call:
+    call_id: str = ""
+    legs: list[Leg] = attrs.field(factory=list)
+    duration: int | None = None
+    price: float | None = None
+    recorded: bool = False
+    account_id: str = ""
+    started: datetime | None = attrs.field(default=None, metadata=wire("StartTime"))
+    caller_name: str | None = attrs.field(
+        default=None, metadata=wire("caller_name", aliases=("callerName",))
+    )
+
+
+@attrs.frozen
+class Presence:
+    __wire_case__ = "camel"
+
+    extension_number: str = ""
+    do_not_disturb: bool = False
+    last_update: datetime | None = None
+
+
+UTC = timezone.utc
+MOMENT = datetime(2020, 7, 28, 18, 2, 16, tzinfo=UTC)  # 1595959336
+
+
+def test_wire_names_and_unknown_fields() -> None:
+    call = structure(
+        {
+            "call_id": "c1",
+            "StartTime": 1595959336,
+            "legs": [{"leg_id": "l1", "from": "15551234", "to": "100", "colour": "blue"}],
+            "something_new": {"nested": True},
+        },
+        Call,
+    )
+    assert call.call_id == "c1"
+    assert call.started == MOMENT
+    assert call.legs == [Leg(leg_id="l1", from_="15551234", to="100")]
+
+
+def test_camel_case_classes() -> None:
+    presence = structure(
+        {"extensionNumber": 101, "doNotDisturb": "true", "lastUpdate": "1595959336000"}, Presence
+    )
+    assert presence == Presence("101", True, MOMENT)
+    assert unstructure(presence) == {
+        "extensionNumber": "101",
+        "doNotDisturb": True,
+        "lastUpdate": 1595959336,
+    }
+
+
+def test_aliases_are_accepted_on_input_and_the_wire_name_is_used_on_output() -> None:
+    assert structure({"callerName": "Jane"}, Call).caller_name == "Jane"
+    assert structure({"caller_name": "Jo", "callerName": "Jane"}, Call).caller_name == "Jo"
+    assert unstructure(Call(caller_name="Jane")) == {"caller_name": "Jane"}
+
+
+def test_missing_fields_take_their_defaults() -> None:
+    assert structure({}, Call) == Call()
+
+
+def test_unknown_enum_values_are_kept() -> None:
+    known = structure({"status": "RINGING"}, Leg).status
+    unknown = structure({"status": "parked-elsewhere"}, Leg).status
+    assert known is CallState.RINGING and known.known
+    assert unknown is not None and not unknown.known
+    assert unknown.value == "parked-elsewhere" and str(unknown) == "parked-elsewhere"
+    assert unstructure(Leg(status=unknown)) == {"status": "parked-elsewhere"}
+    assert CallState("On-Call") is CallState.ON_CALL
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1595959336,
+        1595959336000,
+        1595959336.0,
+        "1595959336",
+        "1595959336000",
+        "2020-07-28T18:02:16Z",
+        "2020-07-28T18:02:16+00:00",
+        "2020-07-28T20:02:16+02:00",
+        "2020-07-28T18:02:16",  # naive means UTC
+    ],
+)
+def test_times_become_aware_datetimes(value: object) -> None:
+    started = structure({"start_time": value}, Leg).start_time
+    assert started == MOMENT
+    assert started is not None and started.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("false", False), ("TRUE", True), (True, True), (0, False), ("", False)],
+)
+def test_booleans(value: object, expected: bool) -> None:
+    assert structure({"recorded": value}, Call).recorded is expected
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_empty_optional_scalars_are_none(empty: object) -> None:
+    call = structure({"duration": empty, "price": empty, "StartTime": empty}, Call)
+    assert (call.duration, call.price, call.started) == (None, None, None)
+    assert structure({"status": empty}, Leg).status is None
+
+
+def test_numbers_and_strings_swap() -> None:
+    call = structure({"duration": "42", "price": "0.25", "account_id": 1234}, Call)
+    assert (call.duration, call.price, call.account_id) == (42, 0.25, "1234")
+    assert structure({"duration": 42.0, "account_id": 12.0}, Call).account_id == "12"
+    assert structure({"duration": " 7 "}, Call).duration == 7
+
+
+def test_unstructure_drops_defaults_and_writes_wire_names() -> None:
+    call = Call(call_id="c1", started=MOMENT, legs=[Leg(leg_id="l1", from_="100")])
+    assert unstructure(call) == {
+        "call_id": "c1",
+        "StartTime": 1595959336,
+        "legs": [{"leg_id": "l1", "from": "100"}],
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"duration": "long"}, {"recorded": "maybe"}, {"StartTime": "yesterday"}, ["not", "a", "dict"]],
+)
+def test_a_body_of_the_wrong_shape_raises_decode_error(data: object) -> None:
+    with pytest.raises(errors.DecodeError, match="Call"):
+        structure(data, Call)
