@@ -171,6 +171,7 @@ class Calls(_Resource):
         interval: float = 2.0,
         backoff: Backoff | None = None,
         max_queue: int = 1000,
+        page_size: int | None = None,
     ) -> Watch:
         """Watch active calls as events: ``Snapshot``, ``CallStarted``, ``CallUpdated`` (state
         or legs changed) and ``CallEnded``, keyed by ``call_id`` (``event.extension`` is the
@@ -181,7 +182,7 @@ class Calls(_Resource):
         and extension share one poller. A 429 stretches the interval (honouring Retry-After)
         instead of failing; other faults back off and resynchronise.
         """
-        key, hub = hub_for(self, account_id, extension, interval, backoff or Backoff())
+        key, hub = hub_for(self, account_id, extension, interval, backoff or Backoff(), page_size)
         shared = self._hubs.get(key)
         if shared is None:
             shared = self._hubs[key] = hub

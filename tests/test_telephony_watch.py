@@ -1,0 +1,250 @@
+"""Telephony calls.watch: live call events from the active-calls list, against a server whose
+list changes between polls and even between the pages of one walk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from vonage_async import (
+    Backoff,
+    BearerToken,
+    CallEnded,
+    CallStarted,
+    CallUpdated,
+    Snapshot,
+    Vonage,
+    errors,
+)
+
+FAST = Backoff(initial=0.01, maximum=0.05)
+PATH = "/t/vbc.prod/telephony/v3/cc/accounts/{account}/calls"
+
+
+class CallsServer:
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.faults: deque[str] = deque()
+        self.always: str | None = None
+        self.walk_hooks: deque[Any] = deque()  # run when page 2 is asked for
+        self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.app = web.Application()
+        self.app.router.add_get(PATH, self.list_calls)
+
+    def add(self, call_id: str, status: str = "ringing") -> None:
+        self.calls[call_id] = {
+            "account_id": 1234,
+            "call_id": call_id,
+            "direction": "inbound",
+            "from": 1235551111,
+            "to": "1234567890",
+            "status": status,
+            "start_time": 1595959736,
+            "legs": [{"leg_id": f"{call_id}-leg", "status": status}],
+        }
+
+    async def list_calls(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            assert request.headers["Authorization"] == "Bearer tok"
+            fault = self.faults.popleft() if self.faults else self.always
+            if fault == "500":
+                return web.json_response({"code": "500", "message": "boom"}, status=500)
+            if fault == "429":
+                return web.json_response(
+                    {"code": "429", "message": "slow down"},
+                    status=429,
+                    headers={"Retry-After": "0.05"},
+                )
+            if fault == "reset":
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response()
+            page = int(request.query.get("page", "1"))
+            size = int(request.query.get("page_size", "100"))
+            if page == 2 and self.walk_hooks:
+                self.walk_hooks.popleft()()
+            items = list(self.calls.values())
+            pages = max(1, -(-len(items) // size))
+            if page > pages:
+                return web.json_response({"code": "404", "message": "no such page"}, status=404)
+            body: dict[str, Any] = {
+                "calls": items[(page - 1) * size : page * size],
+                "current_page": str(page),
+                "pages": str(pages),
+                "page_size": str(size),
+            }
+            if page < pages:
+                body["next_page"] = str(page + 1)
+                body["next_page_uri"] = f"/cc/accounts/1234/calls?page={page + 1}"
+            return web.json_response(body)
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.fixture
+async def calls_server() -> AsyncIterator[tuple[CallsServer, Vonage]]:
+    server = CallsServer()
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    client = Vonage(vbc_auth=BearerToken("tok"), vbc_url=str(test_server.make_url("/t/vbc.prod")))
+    yield server, client
+    await client.aclose()
+    await test_server.close()
+
+
+class Recorder:
+    def __init__(self, events: AsyncIterator[Any]) -> None:
+        self.seen: list[Any] = []
+        self.task = asyncio.create_task(self._run(events))
+
+    async def _run(self, events: AsyncIterator[Any]) -> None:
+        async for event in events:
+            self.seen.append(event)
+
+    def count(self, kind: type) -> Counter[str]:
+        return Counter(e.call.call_id for e in self.seen if isinstance(e, kind))
+
+    async def until(self, predicate: Any, timeout: float = 5.0) -> None:
+        for _ in range(int(timeout / 0.02)):
+            if predicate():
+                return
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"timed out; seen {self.seen[-5:]}")
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+async def test_calls_start_and_end_once_across_faults_and_shifting_pages(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    fillers = [f"f{n}" for n in range(6)]
+    for filler in fillers:  # long-lived calls, so every walk spans several pages
+        server.add(filler)
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST, page_size=2))
+    await recorder.until(lambda: recorder.seen)
+    snapshot = recorder.seen[0]
+    assert isinstance(snapshot, Snapshot)
+    assert [r.call.call_id for r in snapshot.calls] == fillers
+
+    faults = ["500", "reset", "429", ""]
+    ids = []
+    popped: list[str] = []
+
+    def end_the_front_call() -> None:
+        # Mid-walk, the call at the front ends: every later call shifts one place up,
+        # and one of them is never on the page the walker reads next.
+        front = next(iter(server.calls))
+        if front in fillers:
+            popped.append(front)
+            server.calls.pop(front)
+
+    for n in range(12):
+        call_id = f"c{n}"
+        ids.append(call_id)
+        server.faults.append(faults[n % len(faults)])
+        server.add(call_id)
+        if n % 2 == 0:
+            server.walk_hooks.append(end_the_front_call)
+        await recorder.until(lambda call_id=call_id: recorder.count(CallStarted)[call_id])
+        server.calls[call_id]["status"] = "on-call"
+        server.calls[call_id]["legs"][0]["status"] = "on-call"
+        await recorder.until(lambda call_id=call_id: recorder.count(CallUpdated)[call_id])
+        if n % 2:
+            server.faults.append("500")
+        server.calls.pop(call_id)
+    await recorder.until(lambda: all(recorder.count(CallEnded)[i] for i in ids))
+    await asyncio.sleep(0.3)  # room for a duplicate to appear
+    await recorder.stop()
+
+    assert len(popped) >= 4
+    assert recorder.count(CallStarted) == Counter(ids)
+    assert recorder.count(CallEnded) == Counter([*ids, *popped])
+    assert server.max_in_flight <= 4  # one walker, at most `concurrency` pages at once
+
+
+async def test_a_live_call_that_slips_between_pages_is_not_ended(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    for n in range(4):
+        server.add(f"k{n}")
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST, page_size=2))
+    await recorder.until(lambda: recorder.seen)
+
+    def shift() -> None:  # k2 moves to the front while page 1 is already read
+        server.calls = {"k2": server.calls.pop("k2"), **server.calls}
+
+    server.walk_hooks.append(shift)
+    await asyncio.sleep(0.3)
+    await recorder.stop()
+    assert not recorder.count(CallEnded), "k2 was live all along"
+
+
+async def test_rate_limits_slow_the_interval_instead_of_failing(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    watch = client.telephony.calls.watch(interval=0.05, backoff=FAST)
+    recorder = Recorder(watch)
+    await recorder.until(lambda: recorder.seen)
+    hub = client.telephony.calls._hubs[("self", None)]
+    server.always = "429"
+    await asyncio.sleep(0.5)
+    assert hub.source.interval > 0.05  # stretched
+    during = server.requests
+    server.always = None
+    server.add("after")
+    await recorder.until(lambda: recorder.count(CallStarted)["after"])
+    assert hub.source.interval == 0.05  # back to normal after a success
+    await recorder.stop()
+    assert during < 40  # a 429 storm is not hammered
+
+
+async def test_consumers_share_one_poller_and_cancel_cleanly(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    first = Recorder(client.telephony.calls.watch(interval=0.05))
+    second = Recorder(client.telephony.calls.watch(interval=0.05))
+    await first.until(lambda: first.seen and second.seen)
+    server.add("shared")
+    await first.until(
+        lambda: first.count(CallStarted)["shared"] and second.count(CallStarted)["shared"]
+    )
+    assert server.max_in_flight == 1
+    assert len(client.telephony.calls._hubs) == 1
+    await first.stop()
+    await second.stop()
+    hub = client.telephony.calls._hubs[("self", None)]
+    assert not hub.running
+
+
+async def test_bad_watch_arguments_are_refused_before_sending(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    with pytest.raises(errors.ValidationError):
+        client.telephony.calls.watch(interval=0)
+    with pytest.raises(errors.ValidationError):
+        client.telephony.calls.watch(extension="x/../y")
+    with pytest.raises(errors.ValidationError):
+        client.telephony.calls.watch("../other")
+    assert server.requests == 0
