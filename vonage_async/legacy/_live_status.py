@@ -12,16 +12,14 @@ import logging
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from .. import _validation as check
-from .. import errors
+from .. import _validation as check, errors
 from .._converter import structure
 from .._events import Observation
 from .._service import Service
 from .._transport import Backoff
 from .._watch import Filter, Hub, PollSource, Watch
 from ..auth import SessionLogin
-from ._live_models import LiveCall, LiveExtension
-from ._live_models import LiveStatus as LiveStatusDocument
+from ._live_models import LiveCall, LiveExtension, LiveStatus as LiveStatusDocument
 
 logger = logging.getLogger("vonage_async")
 

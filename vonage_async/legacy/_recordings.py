@@ -13,8 +13,7 @@ from typing import IO, Any
 import aiohttp
 from yarl import URL
 
-from .. import _validation as check
-from .. import errors
+from .. import _validation as check, errors
 from .._service import Service
 from ._errors import reasons
 

@@ -12,8 +12,7 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
-from .. import _validation as check
-from .. import errors
+from .. import _validation as check, errors
 from .._converter import structure
 from .._paging import AsyncPager, HalPages
 from .._service import Service

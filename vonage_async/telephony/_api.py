@@ -14,8 +14,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 from yarl import URL
 
-from .. import _http, errors
-from .. import _validation as check
+from .. import _http, _validation as check, errors
 from .._converter import structure
 from .._paging import AsyncPager, Page, TelephonyPages
 from .._service import Service

@@ -11,8 +11,7 @@ from datetime import datetime
 
 import attrs
 
-from .. import _validation as check
-from .. import errors
+from .. import _validation as check, errors
 from .._converter import OpenEnum
 
 
