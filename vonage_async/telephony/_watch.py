@@ -16,8 +16,7 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from .. import _validation as check
-from .. import errors
+from .. import _validation as check, errors
 from .._events import Observation
 from .._watch import Filter, Hub, PollSource
 from ._models import Call, CallStatus
