@@ -152,13 +152,18 @@ class Hub:
         self._consumers.clear()
 
     async def _stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None and not task.done():
+        task = self._task
+        if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Every caller (a leaving consumer, the closing client) waits for the loop to be
+            # gone; asyncio.wait does not swallow a cancellation of the caller itself.
+            await asyncio.wait([task])
+            if self._task is task:
+                self._task = None
         self.state = None  # nobody kept up with it; the next watcher starts afresh
         self._polled = None
+        if self._consumers and not self._closed and not self.running:
+            self._task = asyncio.ensure_future(self._run())  # someone joined meanwhile
 
     def covers(self, extensions: Filter) -> bool:
         if self._polled is None:
@@ -182,8 +187,9 @@ class Hub:
                 finally:
                     if not self._read.done():
                         self._read.cancel()
-                        with contextlib.suppress(BaseException):
-                            await self._read
+                        await asyncio.wait([self._read])
+                    if not self._read.cancelled():
+                        self._read.exception()  # retrieved here, whatever happens next
                 if self._read.cancelled():  # the filter changed under a held poll
                     continue
                 exc = self._read.exception()
