@@ -30,3 +30,17 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "vonage_async")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks (about 3 minutes; ``nox -s bench -- --quick`` for a smoke run)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def contract(session: nox.Session) -> None:
+    """Every SDK operation of the official OpenAPI files against Prism (needs npm)."""
+    session.install("-e", ".[dev]")
+    session.run("bash", "tests/contract/run.sh", external=True, env={"PYTHON": "python"})

@@ -102,11 +102,14 @@ def to_datetime(value: Any) -> datetime | None:
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", ""})
+_BOOL_WORDS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 
 def to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
+    if value.__class__ is str and value in _BOOL_WORDS:  # the usual "true"/"false", fast
+        return _BOOL_WORDS[value]
     if isinstance(value, (int, float)):
         return bool(value)
     text = str(value).strip().lower()

@@ -1,0 +1,46 @@
+"""5. Import time: ``python -X importtime -c "import vonage_async"`` against ``import aiohttp``.
+
+Each is run in a fresh interpreter, alternately, several times; the best cumulative time of
+the top-level package counts (the least disturbed by other work on the machine).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from ._common import Result
+
+
+def _import_us(module: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in done.stderr.splitlines():
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[2] == module:  # unindented: the top-level import
+            return int(parts[1])
+    raise RuntimeError(f"no import time for {module} in: {done.stderr[-500:]}")
+
+
+def run(quick: bool = False) -> Result:
+    runs = 3 if quick else 9
+    result = Result("import_time")
+    times: dict[str, list[int]] = {"vonage_async": [], "aiohttp": []}
+    for _ in range(runs):
+        for module in times:
+            times[module].append(_import_us(module))
+    sdk, base = min(times["vonage_async"]), min(times["aiohttp"])
+    result.note(f"best of {runs}: vonage_async {sdk / 1000:.1f} ms, aiohttp {base / 1000:.1f} ms")
+    result.row(
+        "5. import: vonage_async vs aiohttp",
+        f"{sdk / 1000:.1f} ms",
+        f"{base / 1000:.1f} ms",
+        f"{sdk / base:.2f}x",
+        "<= 1.3x",
+        sdk / base <= 1.3,
+    )
+    return result

@@ -1,0 +1,128 @@
+"""4. Live Status: the watcher against a server that changes 500 extensions on every poll.
+
+Every long poll finds all 500 extensions' calls changed (500 ``CallUpdated`` events per poll);
+the server stamps the change with ``time.monotonic_ns()`` (one clock for both processes on
+Linux), the consumer reads the clock when the event reaches it. Latency therefore covers the
+server answering, the transfer, decoding the 500-extension document, the diff and the queue.
+RSS is read from ``/proc/self/statm`` after a warm-up and again after the measured polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import time
+
+from vonage_async import CallUpdated, SessionLogin, Vonage
+
+from ._common import Result
+from ._server import LEGACY_PASSWORD, LEGACY_USER, ServerProcess
+
+EXTENSIONS = 500
+MEMORY_EXTENSIONS = 50
+BUCKET_NS = 10_000  # latency histogram: 10 us buckets up to 1 s, so memory stays flat
+BUCKETS = 100_000
+
+
+def rss_bytes() -> int:
+    gc.collect()
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _percentile_ms(histogram: list[int], pct: float) -> float:
+    total = sum(histogram)
+    rank = pct / 100 * total
+    seen = 0
+    for bucket, count in enumerate(histogram):
+        seen += count
+        if seen >= rank:
+            return (bucket + 1) * BUCKET_NS / 1e6
+    return float("inf")
+
+
+async def _watch(url: str, warm: int, polls: int) -> dict[str, float]:
+    histogram = [0] * BUCKETS
+    figures: dict[str, float] = {}
+    seen_polls = events = 0
+    tag, stamp = "", 0
+    started = 0.0
+    async with Vonage(legacy_auth=SessionLogin(LEGACY_USER, LEGACY_PASSWORD), legacy_url=url) as c:
+        watch = c.legacy.live_status.watch(poll_timeout=45.0)
+        async with watch:
+            async for event in watch:
+                if not isinstance(event, CallUpdated):
+                    continue  # the first Snapshot
+                now = time.monotonic_ns()
+                if event.call.custom_tag != tag:  # the first event of a new poll
+                    seen_polls += 1
+                    if seen_polls == warm + 1:
+                        figures["rss_before"] = rss_bytes()
+                        started = time.perf_counter()
+                        histogram = [0] * BUCKETS
+                        events = 0
+                    elif seen_polls == warm + polls + 1:
+                        figures["seconds"] = time.perf_counter() - started
+                        break
+                    tag = event.call.custom_tag
+                    stamp = int(tag)
+                events += 1
+                histogram[min((now - stamp) // BUCKET_NS, BUCKETS - 1)] += 1
+        figures["rss_after"] = rss_bytes()
+    figures["events"] = events
+    figures["p50"] = _percentile_ms(histogram, 50)
+    figures["p99"] = _percentile_ms(histogram, 99)
+    figures["max"] = _percentile_ms(histogram, 100)
+    return figures
+
+
+def run(quick: bool = False) -> Result:
+    # 10,000 polls of 500 extensions would take ~4 minutes here, so latency and throughput are
+    # measured on 1,000 polls of 500 extensions, memory on 10,000 polls of 50.
+    warm, polls, memory_polls = (50, 100, 500) if quick else (200, 1_000, 10_000)
+    result = Result("live_status")
+    with ServerProcess("benchmarks._server:dashui_app", extensions=EXTENSIONS) as server:
+        f = asyncio.run(_watch(server.url, warm, polls))
+    with ServerProcess("benchmarks._server:dashui_app", extensions=MEMORY_EXTENSIONS) as server:
+        m = asyncio.run(_watch(server.url, warm, memory_polls))
+    rate = f["events"] / f["seconds"]
+    growth = (m["rss_after"] - m["rss_before"]) / 2**20
+    result.note(
+        f"{polls} polls after {warm} warm-up polls, {EXTENSIONS} extensions changed per poll:"
+    )
+    result.note(
+        f"  {f['events']:.0f} events in {f['seconds']:.1f} s: {rate:,.0f} events/s, "
+        f"{polls / f['seconds']:.0f} polls/s"
+    )
+    result.note(
+        f"  change -> consumer latency: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms, "
+        f"max {f['max']:.2f} ms"
+    )
+    result.note(
+        f"{memory_polls} polls after {warm} warm-up polls, {MEMORY_EXTENSIONS} extensions "
+        f"changed per poll ({m['events'] / m['seconds']:,.0f} events/s, "
+        f"latency p50 {m['p50']:.2f} ms, p99 {m['p99']:.2f} ms):"
+    )
+    result.note(
+        f"  RSS {m['rss_before'] / 2**20:.1f} MiB after warm-up, "
+        f"{m['rss_after'] / 2**20:.1f} MiB after {memory_polls} polls: {growth:+.2f} MiB"
+    )
+    result.row("4. live status: events/s", f"{rate:,.0f}/s", "-", "-", "(reported)", None)
+    result.row(
+        "4. live status: latency p99 (p50)",
+        f"{f['p99']:.1f} ms ({f['p50']:.1f})",
+        "-",
+        "-",
+        "p99 < 20 ms",
+        f["p99"] < 20,
+    )
+    result.row(
+        f"4. live status: RSS growth, {memory_polls} polls",
+        f"{growth:+.2f} MiB",
+        f"{m['rss_before'] / 2**20:.1f} MiB",
+        "-",
+        "< 5 MiB",
+        growth < 5,
+    )
+    return result

@@ -1,0 +1,130 @@
+"""1. Request overhead: GETs of one extension at concurrency 50.
+
+Three contenders hit the same loopback server (another process): the SDK (BearerToken, retry
+policy, error decoding, HAL unwrapping, models), raw aiohttp with the SDK's session settings
+doing ``json()``, and ``requests.Session`` in a thread pool of 50 workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+import requests
+from requests.adapters import HTTPAdapter
+
+from vonage_async import BearerToken, Vonage
+from vonage_async._transport import default_user_agent
+from vonage_async.provisioning import Extension
+
+from ._common import ACCOUNT, TOKEN, Result, Timing
+from ._server import EXTENSIONS, ServerProcess
+
+EXTERNAL_ID = "abc00000000001"
+CONCURRENCY = 50
+
+
+def _split(total: int) -> list[int]:
+    """``total`` requests shared out between the workers."""
+    return [
+        total // CONCURRENCY + (1 if i < total % CONCURRENCY else 0) for i in range(CONCURRENCY)
+    ]
+
+
+async def _sdk(vbc_url: str, total: int, warm: int) -> Timing:
+    async with Vonage(vbc_auth=BearerToken(TOKEN), vbc_url=vbc_url) as client:
+        extensions = client.provisioning.extensions
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                extension = await extensions.get(ACCOUNT, EXTERNAL_ID)
+                assert isinstance(extension, Extension)
+
+        await asyncio.gather(*(worker(n) for n in _split(warm)))  # open the connections
+        with Timing() as timing:
+            await asyncio.gather(*(worker(n) for n in _split(total)))
+        return timing
+
+
+async def _aiohttp(url: str, total: int, warm: int) -> Timing:
+    headers = {"Authorization": f"Bearer {TOKEN}", "User-Agent": default_user_agent()}
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                async with session.get(
+                    url, headers=headers, timeout=timeout, allow_redirects=False
+                ) as response:
+                    response.raise_for_status()
+                    body = await response.json()
+                    assert body["_embedded"]["data"]["external_id"]
+
+        await asyncio.gather(*(worker(n) for n in _split(warm)))
+        with Timing() as timing:
+            await asyncio.gather(*(worker(n) for n in _split(total)))
+        return timing
+
+
+def _threads(url: str, total: int, warm: int) -> Timing:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with requests.Session() as session:
+        # A pool as large as the thread pool: the default (10) would make it slower still.
+        session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=CONCURRENCY))
+
+        def fetch(_: int) -> None:
+            response = session.get(url, headers=headers, timeout=30, allow_redirects=False)
+            response.raise_for_status()
+            assert response.json()["_embedded"]["data"]["external_id"]
+
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            list(pool.map(fetch, range(warm)))
+            with Timing() as timing:
+                list(pool.map(fetch, range(total)))
+            return timing
+
+
+def run(quick: bool = False) -> Result:
+    total = 1_000 if quick else 5_000
+    rounds = 1 if quick else 3
+    result = Result("request_overhead")
+    with ServerProcess("benchmarks._server:extensions_app", total=10) as server:
+        url = server.url + EXTENSIONS.format(account_id=ACCOUNT) + "/" + EXTERNAL_ID
+        times: dict[str, list[Timing]] = {"sdk": [], "aiohttp": [], "requests": []}
+        for _ in range(rounds):  # interleaved, so load from elsewhere hits all three alike
+            times["sdk"].append(asyncio.run(_sdk(server.vbc_url, total, 200)))
+            times["aiohttp"].append(asyncio.run(_aiohttp(url, total, 200)))
+            times["requests"].append(_threads(url, total, 200))
+    best = {k: min(v, key=lambda t: t.wall) for k, v in times.items()}
+    sdk, raw, threads = (best[k].wall for k in ("sdk", "aiohttp", "requests"))
+    result.note(f"{total} GETs at concurrency {CONCURRENCY}, best of {rounds} rounds:")
+    for name, key in (
+        ("SDK", "sdk"),
+        ("raw aiohttp", "aiohttp"),
+        ("requests+50 threads", "requests"),
+    ):
+        t = best[key]
+        result.note(
+            f"  {name:<20} {t.wall:6.3f} s wall {total / t.wall:7.0f} req/s, "
+            f"client CPU {t.cpu * 1e6 / total:5.0f} us/request"
+        )
+    cpu_ratio = best["sdk"].cpu / best["aiohttp"].cpu
+    result.note(f"  client CPU per request, SDK / raw aiohttp: {cpu_ratio:.2f}x")
+    result.row(
+        "1. requests: SDK vs raw aiohttp",
+        f"{sdk:.3f} s",
+        f"{raw:.3f} s",
+        f"{sdk / raw:.2f}x",
+        "<= 1.25x",
+        sdk / raw <= 1.25,
+    )
+    result.row(
+        "1. requests: SDK vs requests+threads",
+        f"{sdk:.3f} s",
+        f"{threads:.3f} s",
+        f"{sdk / threads:.2f}x",
+        "< 1.00x",
+        sdk < threads,
+    )
+    return result
