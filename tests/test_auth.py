@@ -59,6 +59,7 @@ class TokenGateway:
         self.codes = {"c0de"}
         self.issued = 0
         self.accept = True
+        self.outages = 0  # how many token requests fail with 503 before it works again
         self.passwords = {"jane@vbc.prod": PASSWORD, "jane@corp.com@vbc.prod": PASSWORD}
         self.app = web.Application()
         self.app.router.add_post("/token", self.token)
@@ -68,6 +69,9 @@ class TokenGateway:
         return web.json_response({"error": error, "error_description": description}, status=status)
 
     async def token(self, request: web.Request) -> web.Response:
+        if self.outages:
+            self.outages -= 1
+            return web.json_response({"code": "503", "message": "upstream busy"}, status=503)
         form = {k: str(v) for k, v in (await request.post()).items()}
         self.grants.append(form)
         self.basic_headers.append(request.headers.get("Authorization"))
@@ -370,6 +374,62 @@ async def test_a_refused_refresh_token_alone_raises_without_looping(
 
     assert first.value.error == "invalid_grant"
     assert len(gateway.grants) == 1
+
+
+async def test_a_failing_token_gateway_keeps_the_refresh_token(
+    loopback: Start, service: Any
+) -> None:
+    gateway = TokenGateway()
+    gateway.live_refresh.add(f"RT-{MARK}-seed")
+    gateway.outages = 1
+    _, client, _ = await gateway_client(loopback, gateway, refresh_token=f"RT-{MARK}-seed")
+    async with client:
+        with pytest.raises(errors.ServerError):
+            await fetch(service, client)
+        # The outage said nothing about the grant: the same refresh token still works.
+        assert await fetch(service, client) == {"token": f"AT-{MARK}-1"}
+
+
+async def test_callers_waiting_on_a_hung_token_request_share_its_failure(
+    loopback: Start, service: Any
+) -> None:
+    gateway = TokenGateway(delay=5.0)
+    server = await loopback(gateway.app)
+    auth = OAuth2(
+        "app",
+        CLIENT_SECRET,
+        username="jane",
+        password=PASSWORD,
+        token_url=str(server.make_url("/token")),
+    )
+    client = Vonage(
+        vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=FAST, timeout=0.3
+    )
+    async with client:
+        started = asyncio.get_running_loop().time()
+        results = await asyncio.gather(
+            *(fetch(service, client) for _ in range(10)), return_exceptions=True
+        )
+        elapsed = asyncio.get_running_loop().time() - started
+    assert all(isinstance(r, errors.TransportError) for r in results)
+    assert len(gateway.grants) == 1  # not one timeout after another
+    assert elapsed < 1.5
+
+
+async def test_an_async_on_tokens_callback_is_awaited(loopback: Start, service: Any) -> None:
+    saved: list[str | None] = []
+
+    async def persist(tokens: Any) -> None:
+        await asyncio.sleep(0)
+        saved.append(tokens.refresh_token)
+
+    gateway = TokenGateway()
+    _, client, _ = await gateway_client(
+        loopback, gateway, username="jane", password=PASSWORD, on_tokens=persist
+    )
+    async with client:
+        await fetch(service, client)
+    assert saved == [f"RT-{MARK}-1"]
 
 
 # -- SessionLogin ------------------------------------------------------------------------

@@ -447,11 +447,23 @@ async def test_device_registrations(connect: Connect) -> None:
         account_id="1234",
         mac_address="79-5C-7D-28-1B-B3",
         device_ip="150.24.83.17",
-        last_request=seen,
-        last_success=seen,
-        registration=RegistrationTime(last_success=seen),
-        provisioned=ProvisionedTime(last_success=seen, last_request=seen),
+        last_request="1595937421",
+        last_success="1595937421",
+        registration=RegistrationTime(last_success="1595937421"),
+        provisioned=ProvisionedTime(last_success="1595937421", last_request="1595937421"),
     )
+    # The file types these times as strings; their examples are epoch seconds.
+    assert one.last_request_at == one.last_success_at == seen
+    assert one.registration is not None and one.registration.last_success_at == seen
+    assert one.provisioned is not None and one.provisioned.last_request_at == seen
+
+
+async def test_device_times_that_are_not_times_still_decode(connect: Connect) -> None:
+    odd = dict(DEVICE, last_request="eu", last_success="")
+    _, client = await connect({("GET", f"{DEVICES}/38-99-62-93-E2-A9"): odd})
+    device = await client.telephony.devices.get("1234", "38-99-62-93-E2-A9")
+    assert device.last_request == "eu" and device.last_request_at is None
+    assert device.last_success is None and device.last_success_at is None
 
 
 async def test_unknown_values_and_missing_fields_decode(connect: Connect) -> None:

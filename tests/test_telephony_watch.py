@@ -67,6 +67,12 @@ class CallsServer:
                     status=429,
                     headers={"Retry-After": "0.05"},
                 )
+            if fault == "not-an-object":  # valid JSON, wrong shape: a proxy's glitch
+                return web.json_response(["unexpected"])
+            if fault == "bad-item":
+                return web.json_response(
+                    {"calls": [{"call_id": "x", "start_time": "eu"}], "pages": "1"}
+                )
             if fault == "reset":
                 assert request.transport is not None
                 request.transport.close()
@@ -248,3 +254,17 @@ async def test_bad_watch_arguments_are_refused_before_sending(
     with pytest.raises(errors.ValidationError):
         client.telephony.calls.watch("../other")
     assert server.requests == 0
+
+
+async def test_a_malformed_answer_is_retried_not_fatal(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.faults.extend(["not-an-object", "bad-item"])
+    server.add("later")
+    await recorder.until(lambda: recorder.count(CallStarted)["later"])
+    assert not server.faults and not recorder.task.done()
+    await recorder.stop()
+    assert recorder.count(CallStarted) == Counter(["later"])  # "x" never counted as a call

@@ -20,7 +20,7 @@ from typing import Any, TypeVar, Union
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from . import errors
 
@@ -97,6 +97,14 @@ def to_datetime(value: Any) -> datetime | None:
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def as_datetime(value: str | None) -> datetime | None:
+    """``to_datetime`` for a field the API types as free text: None when it isn't a time."""
+    try:
+        return to_datetime(value)
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None
 
 
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
@@ -182,6 +190,80 @@ def _ignore_type(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     return lambda value, _: fn(value)
 
 
+_MISSING = object()
+_FACTORY: type[Any] = type(attrs.Factory(list))
+_EXACT = {
+    str: "str",
+    int: "int",
+    float: "float",
+    bool: "bool",
+}
+
+
+def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A structure function written for ``cls``, as cattrs would, but faster where it counts.
+
+    Values already of the JSON type pass without a hook call, and slotted classes are filled
+    through their slots instead of ``__init__`` (about 3x faster than ``cls(**kw)`` for frozen
+    classes). Classes with validators, converters or ``__attrs_post_init__`` use ``__init__``.
+    """
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    slots = [getattr(cls, f.name, None) for f in fields]
+    direct = (
+        not hasattr(cls, "__attrs_post_init__")
+        and all(isinstance(d, types.MemberDescriptorType) for d in slots)
+        and all(f.init and f.validator is None and f.converter is None for f in fields)
+        and not any(isinstance(f.default, _FACTORY) and f.default.takes_self for f in fields)
+    )
+    env: dict[str, Any] = {
+        "_M": _MISSING,
+        "_Mapping": Mapping,
+        "_dict": dict,
+        "_cls": cls,
+        "_new": object.__new__,
+        **{name: tp for tp, name in _EXACT.items()},
+    }
+    lines = [
+        "def structure(o, _):",
+        "    if o.__class__ is not _dict and not isinstance(o, _Mapping):",
+        "        raise ValueError('expected an object, got ' + type(o).__name__)",
+        "    g = o.get",
+        "    obj = _new(_cls)" if direct else "    kw = {}",
+    ]
+    for i, field in enumerate(fields):
+        wire = wire_name(cls, field)
+        lines.append(f"    v = g({wire!r}, _M)")
+        for alias in field.metadata.get(ALIASES, ()):
+            lines.append(f"    if v is _M: v = g({alias!r}, _M)")
+        hook = conv.get_structure_hook(field.type)
+        env[f"_h{i}"], env[f"_t{i}"] = hook, field.type
+        value = f"_h{i}(v, _t{i})"
+        exact = _EXACT.get(_optional_scalar(field.type) or field.type)
+        if exact is not None:  # the common case needs no call
+            value = f"(v if v.__class__ is {exact} and v != '' else {value})"
+            if exact == "str" and _optional_scalar(field.type) is None:
+                value = f"(v if v.__class__ is str else _h{i}(v, _t{i}))"
+        if not direct:
+            lines.append(f"    if v is not _M: kw[{field.alias!r}] = {value}")
+            continue
+        env[f"_s{i}"] = slots[i].__set__  # type: ignore[union-attr]
+        if field.default is attrs.NOTHING:
+            lines.append(f"    if v is _M: raise ValueError('missing field {wire}')")
+            missing = "None"
+        elif isinstance(field.default, _FACTORY):
+            env[f"_d{i}"] = field.default.factory
+            missing = f"_d{i}()"
+        else:
+            env[f"_d{i}"] = field.default
+            missing = f"_d{i}"
+        lines.append(f"    _s{i}(obj, {missing} if v is _M else {value})")
+    lines.append("    return obj" if direct else "    return _cls(**kw)")
+    exec("\n".join(lines), env)
+    structure: Callable[[Any, Any], Any] = env["structure"]
+    return structure
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
     for tp, fn in _SCALARS.items():
@@ -223,30 +305,7 @@ def _make_converter() -> cattrs.Converter:
     )
 
     def structure_factory(cls: type) -> Callable[[Any, Any], Any]:
-        fields = attrs.fields(cls)
-        renames: dict[str, Any] = {f.name: override(rename=wire_name(cls, f)) for f in fields}
-        base: Callable[[Any, Any], Any] = make_dict_structure_fn(
-            cls, conv, _cattrs_forbid_extra_keys=False, **renames
-        )
-        aliases = {
-            wire_name(cls, f): tuple(f.metadata[ALIASES]) for f in fields if f.metadata.get(ALIASES)
-        }
-
-        def structure(value: Any, tp: Any) -> Any:
-            # Without this a list would decode silently into a model of defaults.
-            if not isinstance(value, Mapping):
-                raise ValueError(f"expected an object, got {type(value).__name__}")
-            missing = [k for k in aliases if k not in value]
-            if missing:
-                value = dict(value)
-                for key in missing:
-                    for alias in aliases[key]:
-                        if alias in value:
-                            value[key] = value[alias]
-                            break
-            return base(value, tp)
-
-        return structure
+        return _model_structurer(cls, conv)
 
     def unstructure_factory(cls: type) -> Callable[[Any], Any]:
         renames: dict[str, Any] = {
@@ -259,6 +318,8 @@ def _make_converter() -> cattrs.Converter:
         item = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> list[Any]:
+            if value.__class__ is list:
+                return [item(v, inner) for v in value]
             # Servers send one object where a list is documented, and "" or null for none.
             if value is None or value == "":
                 return []

@@ -74,7 +74,7 @@ class HalPages:
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
-            raise errors.VonageError("expected a HAL page object")
+            raise errors.DecodeError("expected a HAL page object")
         embedded = body.get("_embedded") or {}
         raw = embedded.get(self.items_key) if isinstance(embedded, Mapping) else None
         items = [] if raw is None else raw if isinstance(raw, list) else [raw]
@@ -97,7 +97,7 @@ class TelephonyPages:
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
-            raise errors.VonageError("expected a telephony page object")
+            raise errors.DecodeError("expected a telephony page object")
         raw = body.get(self.items_key)
         if raw is None and isinstance(body.get("_embedded"), Mapping):
             raw = body["_embedded"].get(self.items_key)
@@ -130,7 +130,7 @@ class CursorPages:
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
-            raise errors.VonageError("expected a page object")
+            raise errors.DecodeError("expected a page object")
         embedded = body.get("_embedded")
         raw = embedded.get(self.items_key) if isinstance(embedded, Mapping) else None
         if raw is None:
@@ -276,7 +276,7 @@ class AsyncPager(Generic[T]):
     async def _get_number(self, number: int) -> Page[T]:
         page = await self._get(self._url, self._style.params_for(self._params, number))
         if page.number is not None and page.number != number:
-            raise errors.VonageError(
+            raise errors.DecodeError(
                 f"asked for page {number} but the server sent page {page.number}"
             )
         return page

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from yarl import URL
 
 from . import _validation as check
-from ._converter import converter, structure
+from ._converter import structure
 from ._paging import AsyncPager, PageStyle
 from ._transport import Binding, Response, Transport
 
@@ -98,7 +98,7 @@ class Service:
         item_list = list[model]  # type: ignore[valid-type]
 
         def decode(items: list[Any]) -> list[T]:
-            return converter.structure(items, item_list)
+            return structure(items, item_list, what=f"a list of {model.__name__}")
 
         return AsyncPager(
             self.get_json,

@@ -210,10 +210,15 @@ class Transport:
             return
         self._closed = True
         closers, self._closers = self._closers, []
-        for closer in closers:
-            await closer()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        try:
+            for closer in closers:
+                try:
+                    await closer()
+                except Exception:  # one failing closer must not keep the session open
+                    logger.exception("error while stopping a watch")
+        finally:
+            if self._owns_session and self._session is not None:
+                await self._session.close()
 
     def _headers(self, extra: Mapping[str, str] | None) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict({"User-Agent": self.user_agent})

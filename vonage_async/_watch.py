@@ -17,11 +17,11 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncGenerator, Hashable
 from types import TracebackType
 from typing import Any
 
-from . import _validation as check
+from . import _validation as check, errors
 from ._events import (
     Observation,
     WatchEvent,
@@ -60,6 +60,9 @@ class PollSource(abc.ABC):
 
     def call_view(self, call: Any) -> Hashable:
         return call  # type: ignore[no-any-return]
+
+    def reset(self) -> None:  # noqa: B027 - optional hook
+        """The hub forgot its state (nobody watching): forget anything kept between reads."""
 
 
 _END = object()
@@ -111,6 +114,7 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._read: asyncio.Task[Observation | None] | None = None
         self._closed = False
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -126,9 +130,11 @@ class Hub:
 
     def join(self, extensions: Filter, max_queue: int) -> _Consumer:
         if self._closed:
-            raise RuntimeError("the client is closed")
+            raise errors.ConfigurationError("the client is closed")
         consumer = _Consumer(extensions, max_queue)
         self._consumers.append(consumer)
+        if self._stopping:  # the state is going away; _stop restarts the loop for us
+            return consumer
         if self.state is not None and self.covers(extensions):
             consumer.awaiting_snapshot = False
             consumer.put(self.state.snapshot(extensions))
@@ -154,16 +160,24 @@ class Hub:
     async def _stop(self) -> None:
         task = self._task
         if task is not None:
-            task.cancel()
-            # Every caller (a leaving consumer, the closing client) waits for the loop to be
-            # gone; asyncio.wait does not swallow a cancellation of the caller itself.
-            await asyncio.wait([task])
+            self._stopping = True
+            try:
+                task.cancel()
+                # Every caller (a leaving consumer, the closing client) waits for the loop to
+                # be gone; asyncio.wait does not swallow a cancellation of the caller itself.
+                await asyncio.wait([task])
+            finally:
+                self._stopping = False
             if self._task is task:
                 self._task = None
-        self.state = None  # nobody kept up with it; the next watcher starts afresh
-        self._polled = None
+        self._forget()
         if self._consumers and not self._closed and not self.running:
             self._task = asyncio.ensure_future(self._run())  # someone joined meanwhile
+
+    def _forget(self) -> None:
+        self.state = None  # nobody kept up with it; the next watcher starts afresh
+        self._polled = None
+        self.source.reset()
 
     def covers(self, extensions: Filter) -> bool:
         if self._polled is None:
@@ -171,54 +185,59 @@ class Hub:
         return extensions is not None and extensions <= self._polled
 
     async def _run(self) -> None:
-        failures = 0
-        first = True
         try:
-            while self._consumers:
-                wanted = self._union()
-                if wanted != self._polled or self.state is None:
-                    if self.state is not None and wanted is not None:
-                        self.state = _restrict(self.state, wanted)
-                    self._polled = wanted
-                    first = True
-                self._read = asyncio.ensure_future(self.source.read(wanted, first=first))
-                try:
-                    await asyncio.wait([self._read])
-                finally:
-                    if not self._read.done():
-                        self._read.cancel()
-                        await asyncio.wait([self._read])
-                    if not self._read.cancelled():
-                        self._read.exception()  # retrieved here, whatever happens next
-                if self._read.cancelled():  # the filter changed under a held poll
-                    continue
-                exc = self._read.exception()
-                if exc is None:
-                    failures = 0
-                    observation = self._read.result()
-                    if observation is not None:
-                        self._deliver(observation)
-                    first = False
-                    if self.source.interval:
-                        await asyncio.sleep(self.source.interval)
-                    continue
-                if not isinstance(exc, Exception):
-                    raise exc
-                failures += 1
-                try:
-                    delay = await self.source.recover(exc, failures)
-                except Exception as fatal:
-                    self._fail(fatal)
-                    return
-                if delay is None:
-                    delay = self.backoff.delay(failures - 1)
-                logger.info(
-                    "%s: read failed (%s); resync in %.2f s", self.name, type(exc).__name__, delay
-                )
-                await asyncio.sleep(delay)
-                first = True
+            await self._loop()
+        except Exception as exc:  # a bug of ours must not leave consumers waiting forever
+            self._fail(exc)
         finally:
             self._read = None
+
+    async def _loop(self) -> None:
+        failures = 0
+        first = True
+        while self._consumers:
+            wanted = self._union()
+            if wanted != self._polled or self.state is None:
+                if self.state is not None and wanted is not None:
+                    self.state = _restrict(self.state, wanted)
+                self._polled = wanted
+                first = True
+            self._read = asyncio.ensure_future(self.source.read(wanted, first=first))
+            try:
+                await asyncio.wait([self._read])
+            finally:
+                if not self._read.done():
+                    self._read.cancel()
+                    await asyncio.wait([self._read])
+                if not self._read.cancelled():
+                    self._read.exception()  # retrieved here, whatever happens next
+            if self._read.cancelled():  # the filter changed under a held poll
+                continue
+            exc = self._read.exception()
+            if exc is None:
+                failures = 0
+                observation = self._read.result()
+                if observation is not None:
+                    self._deliver(observation)
+                first = False
+                if self.source.interval:
+                    await asyncio.sleep(self.source.interval)
+                continue
+            if not isinstance(exc, Exception):
+                raise exc
+            failures += 1
+            try:
+                delay = await self.source.recover(exc, failures)
+            except Exception as fatal:
+                self._fail(fatal)
+                return
+            if delay is None:
+                delay = self.backoff.delay(failures - 1)
+            logger.info(
+                "%s: read failed (%s); resync in %.2f s", self.name, type(exc).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            first = True
 
     def _deliver(self, observation: Observation) -> None:
         self.reads += 1
@@ -250,8 +269,7 @@ class Hub:
             consumer.error = error
             consumer.ready.set()
         self._consumers.clear()
-        self.state = None
-        self._polled = None
+        self._forget()
 
     async def next_event(self, consumer: _Consumer) -> Any:
         """The consumer's next event, ``_END`` when the hub closed; raises the loop's error."""
@@ -296,10 +314,10 @@ class Watch:
         watched = "all" if self._extensions is None else ",".join(sorted(self._extensions))
         return f"<Watch {self._hub.name} extensions={watched}>"
 
-    def __aiter__(self) -> AsyncIterator[WatchEvent]:
+    def __aiter__(self) -> AsyncGenerator[WatchEvent, None]:
         return self._events()
 
-    async def _events(self) -> AsyncIterator[WatchEvent]:
+    async def _events(self) -> AsyncGenerator[WatchEvent, None]:
         consumer = self._hub.join(self._extensions, self._max_queue)
         self._consumers.append(consumer)
         try:

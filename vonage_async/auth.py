@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import base64
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -57,7 +58,7 @@ class _SingleFlight:
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._runs = 0
-        self._error: errors.AuthenticationError | None = None
+        self._error: Exception | None = None
 
     async def run(self, needed: Callable[[], bool], action: Callable[[], Awaitable[None]]) -> None:
         seen = self._runs
@@ -68,11 +69,11 @@ class _SingleFlight:
                 return
             if not needed():
                 return
-            # Counted when it ends, so callers arriving mid-flight share this outcome rather
-            # than start another renewal after a refusal.
+            # Counted when it ends, so callers arriving mid-flight share this outcome (a
+            # refusal, a timeout) rather than start another renewal each, one after another.
             try:
                 await action()
-            except errors.AuthenticationError as exc:
+            except Exception as exc:
                 self._error = exc
                 self._runs += 1
                 raise
@@ -138,7 +139,8 @@ class OAuth2(Auth):
     password grant with ``scope=openid``. The username gets ``tenant_suffix`` appended when it
     lacks it (``jane@corp.com`` becomes ``jane@corp.com@vbc.prod``). Tokens are renewed shortly
     before they expire, and once more after a 401. ``on_tokens`` is called with every new
-    TokenSet so the caller can persist the single-use refresh token.
+    TokenSet (and awaited if it returns an awaitable) so the caller can persist the
+    single-use refresh token.
     """
 
     def __init__(
@@ -254,6 +256,11 @@ class OAuth2(Auth):
         self.token_requests += 1
         response = await transport.send_raw("POST", self.token_url, headers=headers, data=body)
         data = _http.decode_json(response.body)
+        if response.status >= 400 and response.status not in (400, 401):
+            # The gateway failing (5xx, 429) is no verdict on our grant: keep the refresh token.
+            raise _http.error_for(
+                response.status, "POST", self.token_url, response.body, response.headers
+            )
         if response.status != 200 or not isinstance(data, dict) or not data.get("access_token"):
             message, code, _ = _http.error_message(response.body)
             raise errors.AuthenticationError(
@@ -280,7 +287,9 @@ class OAuth2(Auth):
         self._expires_at = now + lifetime
         self._renew_at = now + lifetime - min(60.0, lifetime * 0.1)
         if self._on_tokens is not None:
-            self._on_tokens(tokens)
+            saved = self._on_tokens(tokens)
+            if inspect.isawaitable(saved):
+                await saved
 
 
 class SessionLogin(Auth):

@@ -8,13 +8,15 @@ one poll loop (see ``_watch.Hub``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 from .. import _validation as check, errors
 from .._converter import structure
-from .._events import Observation
+from .._events import Observation, Snapshot
 from .._service import Service
 from .._transport import Backoff
 from .._watch import Filter, Hub, PollSource, Watch
@@ -63,21 +65,37 @@ class _DashuiSource(PollSource):
         self._max_conflicts = max_conflicts
         self._conflicts = 0
         self.last_document: LiveStatusDocument | None = None
+        # A long poll we gave up on may still be held by the server, and the session answers
+        # 409 to anything else until it ends: the next request logs in afresh first.
+        self.abandoned = False
+
+    def configure(self, *, poll_timeout: float, max_conflicts: int) -> None:
+        self._poll_timeout = poll_timeout
+        self._max_conflicts = max_conflicts
 
     @property
     def _login(self) -> SessionLogin | None:
         auth = self._service.binding.auth
         return auth if isinstance(auth, SessionLogin) else None
 
+    async def fresh_session(self) -> None:
+        """Log in afresh if a held poll was abandoned on the current session."""
+        login = self._login
+        if self.abandoned and login is not None:
+            await login.login(self._service.transport)
+        self.abandoned = False
+
     async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        await self.fresh_session()
         login = self._login
         generation = login.generation if login else 0
-        document = await fetch(
-            self._service,
-            extensions,
-            first=first,
-            timeout=self._poll_timeout,
-        )
+        try:
+            document = await fetch(
+                self._service, extensions, first=first, timeout=self._poll_timeout
+            )
+        except asyncio.CancelledError:
+            self.abandoned = not first
+            raise
         if not first and login is not None and login.generation != generation:
             raise _Resync()
         self._conflicts = 0
@@ -182,19 +200,28 @@ class LiveStatusAPI:
     ) -> LiveStatusDocument:
         """Read the current real-time status once (``firstRequest=true``).
 
-        While a ``watch()`` is running on this client the answer comes from its loop: a second
-        request on the session would make the server answer 409 to one of the two.
+        While a ``watch()`` runs on this client the answer comes through its poll loop: a
+        second request on the session would make the server answer 409 to one of the two.
         """
         wanted = extension_filter(extensions)
         hub, source = self._hub, self._source
-        if hub is not None and source is not None and hub.running and hub.state is not None:
-            document = source.last_document
-            if document is not None and hub.covers(wanted):
-                return _only(document, wanted)
-        document = await fetch(self._service, wanted, first=True, retry=True)
-        if document is None:  # a 304 to a first request: nothing to show
-            return LiveStatusDocument()
-        return document
+        if hub is not None and source is not None and hub.running:
+            async with contextlib.aclosing(Watch(hub, wanted).__aiter__()) as events:
+                async for event in events:
+                    if isinstance(event, Snapshot):
+                        return _document(event, source.last_document)
+        if source is not None:
+            await source.fresh_session()
+        try:
+            document = await fetch(self._service, wanted, first=True, retry=True)
+        except errors.SessionConflictError:
+            # Another caller holds a poll on this session: take a fresh one, once.
+            auth = self._service.binding.auth
+            if not isinstance(auth, SessionLogin):
+                raise
+            await auth.login(self._service.transport)
+            document = await fetch(self._service, wanted, first=True, retry=True)
+        return document or LiveStatusDocument()  # a 304 to a first request shows nothing
 
     def watch(
         self,
@@ -221,25 +248,24 @@ class LiveStatusAPI:
         if poll_timeout <= 0:
             raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
         check.int_range("max_conflicts", max_conflicts, 0)
-        if self._hub is None:
+        backoff = backoff or Backoff(initial=0.5, maximum=30.0)
+        if self._hub is None or self._source is None:
             self._source = _DashuiSource(
                 self._service, poll_timeout=poll_timeout, max_conflicts=max_conflicts
             )
-            self._hub = Hub(
-                self._source,
-                backoff=backoff or Backoff(initial=0.5, maximum=30.0),
-                name="Live Status",
-            )
+            self._hub = Hub(self._source, backoff=backoff, name="Live Status")
             self._service.transport.on_close(self._hub.close)
+        elif not self._hub.running:  # nobody is watching: this watch's settings apply
+            self._source.configure(poll_timeout=poll_timeout, max_conflicts=max_conflicts)
+            self._hub.backoff = backoff
         return Watch(self._hub, wanted, max_queue=max_queue)
 
 
-def _only(document: LiveStatusDocument, extensions: Filter) -> LiveStatusDocument:
-    if extensions is None:
-        return document
+def _document(snapshot: Snapshot, last: LiveStatusDocument | None) -> LiveStatusDocument:
+    """A Live Status document from a watch's Snapshot (counts from the last document read)."""
     return LiveStatusDocument(
-        availability=document.availability,
-        num_available_exts=document.num_available_exts,
-        num_unavailable_exts=document.num_unavailable_exts,
-        extensions=[e for e in document.extensions if e.extension in extensions],
+        availability=snapshot.availability,
+        num_available_exts=last.num_available_exts if last else None,
+        num_unavailable_exts=last.num_unavailable_exts if last else None,
+        extensions=list(snapshot.extensions.values()),
     )

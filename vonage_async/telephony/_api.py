@@ -33,7 +33,7 @@ from ._models import (
     LegUpdate,
     RecordingService,
 )
-from ._watch import hub_for
+from ._watch import ActiveCallsSource, watch_key
 
 T = TypeVar("T")
 
@@ -178,15 +178,23 @@ class Calls(_Resource):
 
         The active-call list is walked, all pages, every ``interval`` seconds; each call is
         started once and ended once across faults and resyncs. Watches with the same account
-        and extension share one poller. A 429 stretches the interval (honouring Retry-After)
+        and extension share one poller (the settings of the watch that starts it apply).
+        A 429 stretches the interval (honouring Retry-After)
         instead of failing; other faults back off and resynchronise.
         """
-        key, hub = hub_for(self, account_id, extension, interval, backoff or Backoff(), page_size)
-        shared = self._hubs.get(key)
-        if shared is None:
-            shared = self._hubs[key] = hub
+        key = watch_key(account_id, extension, interval, page_size)
+        backoff = backoff or Backoff()
+        hub = self._hubs.get(key)
+        if hub is None:
+            source = ActiveCallsSource(
+                self, account_id=key[0], extension=key[1], interval=interval, page_size=page_size
+            )
+            hub = self._hubs[key] = Hub(source, backoff=backoff, name="Telephony calls")
             self._service.transport.on_close(hub.close)
-        return Watch(shared, None, max_queue=max_queue)
+        elif not hub.running and isinstance(hub.source, ActiveCallsSource):
+            hub.source.configure(interval=interval, page_size=page_size)  # nobody watching
+            hub.backoff = backoff
+        return Watch(hub, None, max_queue=max_queue)
 
     async def create(
         self,

@@ -12,7 +12,7 @@ from datetime import datetime
 import attrs
 
 from .. import _validation as check, errors
-from .._converter import OpenEnum
+from .._converter import OpenEnum, as_datetime
 
 
 class Direction(OpenEnum):
@@ -165,27 +165,51 @@ class LegUpdate:
 
 @attrs.frozen
 class RegistrationTime:
-    """When a device last registered (``RegistrationTime``)."""
+    """When a device last registered (``RegistrationTime``).
 
-    last_success: datetime | None = None
+    The file types the times as strings and its examples are epoch seconds: the text is kept
+    as sent, and ``*_at`` reads it as a datetime when it is one.
+    """
+
+    last_success: str | None = None
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        return as_datetime(self.last_success)
 
 
 @attrs.frozen
 class ProvisionedTime:
-    """When a device was last provisioned (``ProvisionedTime``)."""
+    """When a device was last provisioned (``ProvisionedTime``); times as in RegistrationTime."""
 
-    last_success: datetime | None = None
-    last_request: datetime | None = None
+    last_success: str | None = None
+    last_request: str | None = None
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        return as_datetime(self.last_success)
+
+    @property
+    def last_request_at(self) -> datetime | None:
+        return as_datetime(self.last_request)
 
 
 @attrs.frozen
 class Device:
-    """A device's registration info (``RegistrationInfo``); the times are epoch seconds."""
+    """A device's registration info (``RegistrationInfo``); times as in RegistrationTime."""
 
     account_id: str | None = None
     mac_address: str | None = None
     device_ip: str | None = None
-    last_request: datetime | None = None
-    last_success: datetime | None = None
+    last_request: str | None = None
+    last_success: str | None = None
     registration: RegistrationTime | None = None
     provisioned: ProvisionedTime | None = None
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        return as_datetime(self.last_success)
+
+    @property
+    def last_request_at(self) -> datetime | None:
+        return as_datetime(self.last_request)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
 from .._events import Observation
-from .._watch import Filter, Hub, PollSource
+from .._watch import Filter, PollSource
 from ._models import Call, CallStatus
 
 if TYPE_CHECKING:
@@ -86,6 +86,15 @@ class ActiveCallsSource(PollSource):
             calls={(self._extension, call_id): call for call_id, call in seen.items()},
         )
 
+    def reset(self) -> None:
+        self._last.clear()
+        self._carried.clear()
+        self.interval = self.base_interval
+
+    def configure(self, *, interval: float, page_size: int | None) -> None:
+        self.base_interval = self.interval = interval
+        self._page_size = page_size
+
     async def recover(self, exc: Exception, failures: int) -> float | None:
         if isinstance(exc, _Inconsistent):
             return 0.0 if failures == 1 else None
@@ -109,22 +118,14 @@ class ActiveCallsSource(PollSource):
         return (c.status, c.from_, c.to, tuple((leg.leg_id, leg.status) for leg in c.legs))
 
 
-def hub_for(
-    calls: Calls,
-    account_id: str,
-    extension: str | int | None,
-    interval: float,
-    backoff: Any,
-    page_size: int | None = None,
-) -> tuple[tuple[str, str | None], Hub]:
-    """A new hub polling one account's active calls, and the key to share it under."""
+def watch_key(
+    account_id: str, extension: str | int | None, interval: float, page_size: int | None
+) -> tuple[str, str | None]:
+    """Validate a watch's arguments; the key under which watches share a poller."""
     account = check.path_segment("account_id", account_id)
     number = None if extension is None else check.extension_number("extension", extension)
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
         raise errors.ValidationError("interval", "must be a positive number of seconds")
     if page_size is not None:
         check.int_range("page_size", page_size, 1)
-    source = ActiveCallsSource(
-        calls, account_id=account, extension=number, interval=interval, page_size=page_size
-    )
-    return (account, number), Hub(source, backoff=backoff, name="Telephony calls")
+    return account, number
