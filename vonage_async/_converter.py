@@ -81,6 +81,11 @@ def wire_name(cls: type, field: attrs.Attribute[Any]) -> str:
 
 def to_datetime(value: Any) -> datetime | None:
     """Epoch seconds or milliseconds (number or digits) or ISO 8601, as an aware datetime."""
+    if value.__class__ is str and value.isdigit():  # the usual epoch digits, fast
+        seconds = int(value)
+        return datetime.fromtimestamp(
+            seconds / 1000 if seconds > 1e11 else seconds, tz=timezone.utc
+        )
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -186,6 +191,33 @@ def _is_list(tp: Any) -> bool:
     return typing.get_origin(tp) is list
 
 
+def _is_open_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, OpenEnum)
+
+
+_ENUM_CACHES: dict[type, dict[str, Any]] = {}
+
+
+def _enum_cache(cls: type) -> dict[str, Any]:
+    """Raw string -> member, filled as values are met (bounded: unknown values are kept)."""
+    return _ENUM_CACHES.setdefault(cls, {})
+
+
+def _enum_member(value: Any, cls: type) -> Any:
+    cache = _enum_cache(cls)
+    member = cache.get(value) if value.__class__ is str else None
+    if member is None:
+        member = cls(to_str(value))
+        if value.__class__ is str and len(cache) < 256:
+            cache[value] = member
+    return member
+
+
+def _hook_for(conv: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs would hand an OpenEnum (a str subclass) the plain str hook.
+    return _enum_member if _is_open_enum(tp) else conv.get_structure_hook(tp)
+
+
 def _ignore_type(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     return lambda value, _: fn(value)
 
@@ -222,6 +254,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         "_dict": dict,
         "_cls": cls,
         "_new": object.__new__,
+        "_BW": {word: flag for word, flag in _BOOL_WORDS.items() if word},
         **{name: tp for tp, name in _EXACT.items()},
     }
     lines = [
@@ -236,14 +269,20 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         lines.append(f"    v = g({wire!r}, _M)")
         for alias in field.metadata.get(ALIASES, ()):
             lines.append(f"    if v is _M: v = g({alias!r}, _M)")
-        hook = conv.get_structure_hook(field.type)
+        hook = _hook_for(conv, field.type)
         env[f"_h{i}"], env[f"_t{i}"] = hook, field.type
         value = f"_h{i}(v, _t{i})"
-        exact = _EXACT.get(_optional_scalar(field.type) or field.type)
+        inner = _optional_scalar(field.type) or field.type
+        exact = _EXACT.get(inner)
         if exact is not None:  # the common case needs no call
             value = f"(v if v.__class__ is {exact} and v != '' else {value})"
             if exact == "str" and _optional_scalar(field.type) is None:
                 value = f"(v if v.__class__ is str else _h{i}(v, _t{i}))"
+            elif exact == "bool":  # "true"/"false" strings are the legacy API's booleans
+                value = f"(_BW[v] if v.__class__ is str and v in _BW else {value})"
+        elif _is_open_enum(inner):
+            env[f"_c{i}"] = _enum_cache(inner)
+            value = f"((_c{i}.get(v) if v.__class__ is str else None) or {value})"
         if not direct:
             lines.append(f"    if v is not _M: kw[{field.alias!r}] = {value}")
             continue
@@ -270,16 +309,18 @@ def _make_converter() -> cattrs.Converter:
         conv.register_structure_hook(tp, _ignore_type(fn))
     conv.register_unstructure_hook(datetime, lambda d: int(d.timestamp()))
 
-    conv.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, OpenEnum), lambda v, t: t(to_str(v))
-    )
+    conv.register_structure_hook_func(_is_open_enum, _enum_member)
     conv.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, OpenEnum), lambda v: v.value
     )
 
     def optional_hook(tp: Any) -> Callable[[Any, Any], Any]:
         inner = _optional_scalar(tp)
-        scalar = _SCALARS.get(inner) or (lambda v: inner(to_str(v)))
+        inner_hook = _hook_for(conv, inner)
+
+        def scalar(value: Any) -> Any:
+            return inner_hook(value, inner)
+
         # A value already of the JSON type needs no conversion: the common case, kept fast.
         exact = inner if inner in (str, int, float, bool) else None
 
@@ -315,7 +356,7 @@ def _make_converter() -> cattrs.Converter:
 
     def list_hook(tp: Any) -> Callable[[Any, Any], Any]:
         (inner,) = typing.get_args(tp) or (Any,)
-        item = conv.get_structure_hook(inner)
+        item = _hook_for(conv, inner)
 
         def structure(value: Any, _: Any) -> list[Any]:
             if value.__class__ is list:

@@ -288,15 +288,19 @@ class Transport:
         while True:
             if binding.limiter is not None:
                 await binding.limiter.acquire()
-            if binding.auth is not None:
-                await binding.auth.prepare(request, self)
             try:
+                if binding.auth is not None:
+                    # A token request or login that fails transiently is retried like the
+                    # request it serves.
+                    await binding.auth.prepare(request, self)
                 response, live = await self._exchange(request, stream=stream)
-            except errors.TransportError:
+            except (errors.TransportError, errors.ServerError, errors.RateLimitedError) as exc:
                 if retryable and attempt + 1 < policy.attempts:
-                    await asyncio.sleep(policy.backoff.delay(attempt))
-                    attempt += 1
-                    continue
+                    hint = getattr(exc, "retry_after", None)
+                    if hint is None or hint <= policy.max_retry_after:
+                        await asyncio.sleep(policy.backoff.delay(attempt) if hint is None else hint)
+                        attempt += 1
+                        continue
                 raise
             if binding.auth is not None:
                 binding.auth.observe(request, response)

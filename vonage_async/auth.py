@@ -375,6 +375,9 @@ class SessionLogin(Auth):
                 "User-Agent": transport.user_agent,
             },
         )
+        if response.status in (429,) or response.status >= 500:
+            # The service failing is no verdict on the credentials: a retryable error.
+            raise _http.error_for(response.status, "GET", url, response.body, response.headers)
         if response.status != 200:
             message, code, _ = _http.error_message(response.body)
             raise errors.AuthenticationError(
