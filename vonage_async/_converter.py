@@ -274,15 +274,23 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         value = f"_h{i}(v, _t{i})"
         inner = _optional_scalar(field.type) or field.type
         exact = _EXACT.get(inner)
-        if exact is not None:  # the common case needs no call
-            value = f"(v if v.__class__ is {exact} and v != '' else {value})"
-            if exact == "str" and _optional_scalar(field.type) is None:
-                value = f"(v if v.__class__ is str else _h{i}(v, _t{i}))"
-            elif exact == "bool":  # "true"/"false" strings are the legacy API's booleans
-                value = f"(_BW[v] if v.__class__ is str and v in _BW else {value})"
+        model = _optional_model(field.type)
+        if exact == "str":  # the common cases need no call
+            if _optional_scalar(field.type) is None:
+                value = f"(v if v.__class__ is str else {value})"
+            else:
+                value = f"(v if v.__class__ is str and v != '' else {value})"
+        elif exact == "bool":  # "true"/"false" strings are the legacy API's booleans
+            words = "_BW[v] if v.__class__ is str and v in _BW"
+            value = f"(v if v.__class__ is bool else {words} else {value})"
+        elif exact is not None:
+            value = f"(v if v.__class__ is {exact} else {value})"
         elif _is_open_enum(inner):
             env[f"_c{i}"] = _enum_cache(inner)
             value = f"((_c{i}.get(v) if v.__class__ is str else None) or {value})"
+        elif model is not None:
+            env[f"_m{i}"], env[f"_mt{i}"] = conv.get_structure_hook(model), model
+            value = f"(None if v is None else _m{i}(v, _mt{i}))"
         if not direct:
             lines.append(f"    if v is not _M: kw[{field.alias!r}] = {value}")
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import platform
 import random
@@ -160,6 +161,13 @@ class Binding:
     @property
     def origin(self) -> URL:
         return self.base_url.origin()
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(seconds: float, stream: bool) -> aiohttp.ClientTimeout:
+    if stream:  # a long download may take its time, as long as bytes keep coming
+        return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+    return aiohttp.ClientTimeout(total=seconds)
 
 
 def default_user_agent() -> str:
@@ -329,14 +337,8 @@ class Transport:
         self, request: Request, *, stream: bool
     ) -> tuple[Response, aiohttp.ClientResponse | None]:
         session = self._get_session()
-        seconds = request.timeout or self.timeout
-        timeout = (
-            aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-            if stream
-            else aiohttp.ClientTimeout(total=seconds)
-        )
+        timeout = _timeout(request.timeout or self.timeout, stream)
         started = time.perf_counter()
-        shown_url = request.url.update_query(request.params) if request.params else request.url
         try:
             live = await session.request(
                 request.method,
@@ -355,6 +357,7 @@ class Transport:
                 raise
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             elapsed = (time.perf_counter() - started) * 1000
+            shown_url = request.url.update_query(request.params) if request.params else request.url
             logger.debug(
                 "%s %s failed after %.1f ms: %s",
                 request.method,
