@@ -29,11 +29,9 @@ _ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
 
 def decode_json(body: bytes) -> Any:
     """The body as JSON, or None when it is empty or not JSON."""
-    if not body.strip():
-        return None
     try:
         return json.loads(body)
-    except ValueError:
+    except ValueError:  # empty bodies land here too
         return None
 
 

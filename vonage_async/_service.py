@@ -22,6 +22,7 @@ class Service:
         self.transport = transport
         self.binding = binding
         self._base_url = base_url or binding.base_url
+        self._urls: dict[tuple[tuple[str, Any] | str, ...], URL] = {}
 
     def __repr__(self) -> str:
         return f"<Service {self.binding.name} {self._base_url}>"
@@ -36,11 +37,19 @@ class Service:
 
     def path(self, *parts: tuple[str, Any] | str) -> URL:
         """Build a URL from literal parts and ``(name, value)`` pairs, validating each value."""
-        segments = [
-            part if isinstance(part, str) else check.path_segment(part[0], part[1])
-            for part in parts
-        ]
-        return self.url(*segments)
+        try:
+            url = self._urls.get(parts)
+        except TypeError:  # an unhashable value: the checks below refuse it
+            url = None
+        if url is None:  # bots ask for the same few resources again and again
+            segments = [
+                part if isinstance(part, str) else check.path_segment(part[0], part[1])
+                for part in parts
+            ]
+            url = self.url(*segments)
+            if len(self._urls) < 1024:
+                self._urls[parts] = url  # parts were hashable: the lookup above worked
+        return url
 
     async def request(
         self,

@@ -157,10 +157,10 @@ class Binding:
     base_url: URL
     auth: Auth | None
     limiter: RateLimiter | None = None
+    origin: URL = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def origin(self) -> URL:
-        return self.base_url.origin()
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "origin", self.base_url.origin())  # checked on every request
 
 
 @functools.lru_cache(maxsize=64)
