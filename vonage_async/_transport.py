@@ -132,6 +132,8 @@ class Response:
     headers: CIMultiDictProxy[str]
     body: bytes
     cookies: SimpleCookie
+    # The unread aiohttp response of a streamed request, for ``Transport.stream`` only.
+    live: aiohttp.ClientResponse | None = attrs.field(default=None, eq=False)
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.method} {errors.redact_url(self.url)}>"
@@ -245,10 +247,9 @@ class Transport:
     ) -> Response:
         """One exchange with no auth and no retry: for token requests and logins."""
         request = Request(method, url, self._headers(headers), data=data, timeout=timeout)
-        response, _ = await self._exchange(request, stream=False)
-        return response
+        return await self._exchange(request, stream=False)
 
-    async def request(
+    def request(
         self,
         binding: Binding,
         method: str,
@@ -259,14 +260,13 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
-    ) -> Response:
+    ) -> Awaitable[Response]:
         """Send through ``binding``'s auth and limiter, retrying what is safe to retry.
 
         Error statuses raise the typed errors; anything below 400 is returned.
         """
         request = Request(method, url, self._headers(headers), params, json, timeout=timeout)
-        response, _ = await self._run(binding, request, stream=False, retry=retry)
-        return response
+        return self._run(binding, request, stream=False, retry=retry)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -274,7 +274,7 @@ class Transport:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Like ``request`` but the body is left unread, for streaming downloads."""
         request = Request(method, url, self._headers(None), timeout=timeout)
-        _, live = await self._run(binding, request, stream=True, retry=True)
+        live = (await self._run(binding, request, stream=True, retry=True)).live
         assert live is not None
         try:
             yield live
@@ -283,7 +283,7 @@ class Transport:
 
     async def _run(
         self, binding: Binding, request: Request, *, stream: bool, retry: bool
-    ) -> tuple[Response, aiohttp.ClientResponse | None]:
+    ) -> Response:
         if not _http.same_origin(request.url, binding.origin):
             raise errors.UnsafeURLError(
                 f"refusing to send {binding.name} credentials to "
@@ -301,7 +301,7 @@ class Transport:
                     # A token request or login that fails transiently is retried like the
                     # request it serves.
                     await binding.auth.prepare(request, self)
-                response, live = await self._exchange(request, stream=stream)
+                response = await self._exchange(request, stream=stream)
             except (errors.TransportError, errors.ServerError, errors.RateLimitedError) as exc:
                 if retryable and attempt + 1 < policy.attempts:
                     hint = getattr(exc, "retry_after", None)
@@ -313,7 +313,7 @@ class Transport:
             if binding.auth is not None:
                 binding.auth.observe(request, response)
             if response.status < 400:
-                return response, live
+                return response
             if (
                 response.status in (401, 403)
                 and binding.auth is not None
@@ -333,9 +333,7 @@ class Transport:
                     continue
             raise error
 
-    async def _exchange(
-        self, request: Request, *, stream: bool
-    ) -> tuple[Response, aiohttp.ClientResponse | None]:
+    async def _exchange(self, request: Request, *, stream: bool) -> Response:
         session = self._get_session()
         timeout = _timeout(request.timeout or self.timeout, stream)
         started = time.perf_counter()
@@ -375,8 +373,9 @@ class Transport:
                 live.status,
                 (time.perf_counter() - started) * 1000,
             )
-        response = Response(request.method, live.url, live.status, live.headers, body, live.cookies)
         if stream and live.status < 400:
-            return response, live
+            return Response(
+                request.method, live.url, live.status, live.headers, body, live.cookies, live
+            )
         live.release()
-        return response, None
+        return Response(request.method, live.url, live.status, live.headers, body, live.cookies)
