@@ -25,8 +25,13 @@ from vonage_async._events import (
     WatchState,
     diff_states,
 )
-from vonage_async.legacy._live_models import CallStatus, LiveStatus
-from vonage_async.legacy._live_status import call_view, extension_view, observe
+from vonage_async.legacy._live_models import Availability, CallStatus, LiveStatus
+from vonage_async.legacy._live_status import (
+    DocumentDecoder,
+    call_view,
+    extension_view,
+    observe,
+)
 
 FAST = Backoff(initial=0.01, maximum=0.05)
 
@@ -445,3 +450,21 @@ async def test_snapshot_while_watching_does_not_start_a_second_poll(
     assert [e.extension for e in status.extensions] == ["301"]
     assert dash.conflicts == 0 and dash.max_in_flight == 1
     await it.aclose()  # type: ignore[attr-defined]
+
+
+def test_unchanged_extensions_are_not_decoded_again() -> None:
+    def document(status_301: str) -> dict[str, Any]:
+        return {
+            "availability": "AVAILABLE",
+            "extensions": [
+                {"extension": "301", "statusItems": {"uid": "a", "callStatus": status_301}},
+                {"extension": "302", "name": "Bob"},
+            ],
+        }
+
+    decoder = DocumentDecoder()
+    before = decoder.decode(document("Ringing"))
+    after = decoder.decode(document("Connected"))
+    assert after.extensions[1] is before.extensions[1]  # the same JSON: the same model
+    assert after.extensions[0].calls[0].state is CallStatus.CONNECTED
+    assert after.availability is Availability.AVAILABLE

@@ -14,6 +14,8 @@ import logging
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import attrs
+
 from .. import _validation as check, errors
 from .._converter import structure
 from .._events import Observation, Snapshot
@@ -65,6 +67,7 @@ class _DashuiSource(PollSource):
         self._max_conflicts = max_conflicts
         self._conflicts = 0
         self.last_document: LiveStatusDocument | None = None
+        self._decoder = DocumentDecoder()
         # A long poll we gave up on may still be held by the server, and the session answers
         # 409 to anything else until it ends: the next request logs in afresh first.
         self.abandoned = False
@@ -91,7 +94,11 @@ class _DashuiSource(PollSource):
         generation = login.generation if login else 0
         try:
             document = await fetch(
-                self._service, extensions, first=first, timeout=self._poll_timeout
+                self._service,
+                extensions,
+                first=first,
+                timeout=self._poll_timeout,
+                decoder=self._decoder,
             )
         except asyncio.CancelledError:
             self.abandoned = not first
@@ -161,6 +168,7 @@ async def fetch(
     first: bool,
     timeout: float | None = None,
     retry: bool = False,
+    decoder: DocumentDecoder | None = None,
 ) -> LiveStatusDocument | None:
     """One dashui request: the document, or None on 304 (no change)."""
     params: dict[str, str] = {}
@@ -179,9 +187,42 @@ async def fetch(
             "Live Status answered without a JSON object", method="GET", url=response.url
         )
     try:
-        return structure(data, LiveStatusDocument, what="Live Status")
+        return (decoder or DocumentDecoder()).decode(data)
     except errors.DecodeError as exc:
         raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
+
+
+class DocumentDecoder:
+    """Decodes Live Status documents, reusing the model of every extension whose JSON is the
+    same as in the previous document: most polls change one extension of many."""
+
+    def __init__(self) -> None:
+        self._known: dict[str | int, tuple[Any, LiveExtension]] = {}
+
+    def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
+        raw_extensions = data.get("extensions")
+        if isinstance(raw_extensions, dict):
+            raw_extensions = [raw_extensions]
+        if not isinstance(raw_extensions, list):
+            return structure(data, LiveStatusDocument, what="Live Status")
+        known = self._known
+        fresh: dict[str | int, tuple[Any, LiveExtension]] = {}
+        extensions = []
+        for raw in raw_extensions:
+            number = raw.get("extension") if isinstance(raw, dict) else None
+            cacheable = isinstance(number, (str, int))
+            hit = known.get(number) if cacheable else None  # type: ignore[arg-type]
+            if hit is not None and hit[0] == raw:
+                model = hit[1]
+            else:
+                model = structure(raw, LiveExtension, what="a Live Status extension")
+            if isinstance(number, (str, int)):
+                fresh[number] = (raw, model)
+            extensions.append(model)
+        self._known = fresh
+        head = {key: value for key, value in data.items() if key != "extensions"}
+        document = structure(head, LiveStatusDocument, what="Live Status")
+        return attrs.evolve(document, extensions=extensions)
 
 
 class LiveStatusAPI:
