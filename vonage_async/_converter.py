@@ -98,10 +98,15 @@ def to_datetime(value: Any) -> datetime | None:
             number /= 1000
         return datetime.fromtimestamp(number, tz=timezone.utc)
     text = str(value).strip()
-    if text.endswith("Z"):
+    if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    # Python 3.10's fromisoformat takes only 3 or 6 fraction digits: pad what servers send.
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text)
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d\d:?\d\d$|$)")
 
 
 def as_datetime(value: str | None) -> datetime | None:
