@@ -391,6 +391,40 @@ async def test_a_failing_token_gateway_keeps_the_refresh_token(
     assert gateway.outages == 0
 
 
+async def test_an_authorization_code_survives_a_gateway_outage(
+    loopback: Start, service: Any
+) -> None:
+    gateway = TokenGateway()
+    gateway.outages = 1
+    _, client, _ = await gateway_client(
+        loopback, gateway, code="c0de", redirect_uri="https://a.example/cb"
+    )
+    async with client:  # the 503 said nothing about the code: it is sent again, and works
+        assert await fetch(service, client) == {"token": f"AT-{MARK}-1"}
+    assert gateway.grant_types == ["authorization_code"]
+
+
+async def test_token_outages_follow_the_retry_policy(loopback: Start, service: Any) -> None:
+    gateway = TokenGateway()
+    gateway.outages = 1
+    server = await loopback(gateway.app)
+    auth = OAuth2(
+        "app",
+        CLIENT_SECRET,
+        username="jane",
+        password=PASSWORD,
+        token_url=str(server.make_url("/token")),
+    )
+    no_status_retries = RetryPolicy(statuses=frozenset(), backoff=FAST.backoff)
+    client = Vonage(
+        vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=no_status_retries
+    )
+    async with client:
+        with pytest.raises(errors.ServerError):
+            await fetch(service, client)
+    assert server.count("/token") == 1
+
+
 async def test_callers_waiting_on_a_hung_token_request_share_its_failure(
     loopback: Start, service: Any
 ) -> None:

@@ -173,3 +173,13 @@ def test_a_body_of_the_wrong_shape_raises_decode_error(data: object) -> None:
 def test_iso_times_with_any_number_of_fraction_digits(text: str, expected: datetime) -> None:
     # Prism and real servers send 1 to 9 digits; Python 3.10 parses only 3 or 6 by itself.
     assert to_datetime(text) == expected
+
+
+@pytest.mark.parametrize("stamp", ["99999999999999999999", 10**30])
+def test_a_timestamp_out_of_range_is_a_decode_error(stamp: object) -> None:
+    @attrs.frozen
+    class Stamped:
+        at: datetime | None = None
+
+    with pytest.raises(errors.DecodeError):
+        structure({"at": stamp}, Stamped)

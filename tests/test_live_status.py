@@ -468,3 +468,10 @@ def test_unchanged_extensions_are_not_decoded_again() -> None:
     assert after.extensions[1] is before.extensions[1]  # the same JSON: the same model
     assert after.extensions[0].calls[0].state is CallStatus.CONNECTED
     assert after.availability is Availability.AVAILABLE
+
+
+def test_a_value_that_only_looks_equal_is_decoded_again() -> None:
+    decoder = DocumentDecoder()
+    decoder.decode({"extensions": [{"extension": "301", "name": 1}]})
+    again = decoder.decode({"extensions": [{"extension": "301", "name": True}]})
+    assert again.extensions[0].name == "true"  # 1 == True, but they decode differently

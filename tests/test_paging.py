@@ -326,3 +326,12 @@ async def test_bad_pager_arguments_are_refused_at_call_time(
 
     assert caught.value.parameter == argument
     assert server.count() == 0
+
+
+async def test_a_cached_url_does_not_let_a_lookalike_value_skip_its_check() -> None:
+    client = Vonage(vbc_auth=BearerToken("t"), vbc_url="http://127.0.0.1:9/t/vbc.prod")
+    svc = client._service("vbc", "vbc_auth")
+    assert str(svc.path("accounts", ("account_id", 1))).endswith("/accounts/1")
+    with pytest.raises(errors.ValidationError):  # True == 1, but a bool is no id
+        svc.path("accounts", ("account_id", True))
+    await client.aclose()

@@ -396,7 +396,15 @@ def structure(data: Any, cls: type[T], *, what: str = "response") -> T:
     """Decode ``data`` into ``cls``; a body of the wrong shape raises DecodeError."""
     try:
         return converter.structure(data, cls)
-    except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+        OSError,  # a timestamp out of the platform's range
+        cattrs.BaseValidationError,
+    ) as exc:
         raise errors.DecodeError(f"could not decode {what} as {cls.__name__}: {exc}") from exc
 
 

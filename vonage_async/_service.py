@@ -22,7 +22,7 @@ class Service:
         self.transport = transport
         self.binding = binding
         self._base_url = base_url or binding.base_url
-        self._urls: dict[tuple[tuple[str, Any] | str, ...], URL] = {}
+        self._urls: dict[tuple[Any, ...], URL] = {}
 
     def __repr__(self) -> str:
         return f"<Service {self.binding.name} {self._base_url}>"
@@ -37,8 +37,10 @@ class Service:
 
     def path(self, *parts: tuple[str, Any] | str) -> URL:
         """Build a URL from literal parts and ``(name, value)`` pairs, validating each value."""
+        # Keyed with each value's type too: True == 1 == 1.0 must not share a checked URL.
+        key = tuple(p if isinstance(p, str) else (p[0], type(p[1]), p[1]) for p in parts)
         try:
-            url = self._urls.get(parts)
+            url = self._urls.get(key)
         except TypeError:  # an unhashable value: the checks below refuse it
             url = None
         if url is None:  # bots ask for the same few resources again and again
@@ -48,7 +50,7 @@ class Service:
             ]
             url = self.url(*segments)
             if len(self._urls) < 1024:
-                self._urls[parts] = url  # parts were hashable: the lookup above worked
+                self._urls[key] = url  # the key was hashable: the lookup above worked
         return url
 
     def request(

@@ -303,6 +303,10 @@ class Transport:
                     await binding.auth.prepare(request, self)
                 response = await self._exchange(request, stream=stream)
             except (errors.TransportError, errors.ServerError, errors.RateLimitedError) as exc:
+                # An HTTP error here came from a token request or login: the same policy applies.
+                status = getattr(exc, "status", None)
+                if status is not None and status not in policy.statuses:
+                    raise
                 if retryable and attempt + 1 < policy.attempts:
                     hint = getattr(exc, "retry_after", None)
                     if hint is None or hint <= policy.max_retry_after:

@@ -222,13 +222,17 @@ class OAuth2(Auth):
                     raise
                 logger.info("refresh token refused; falling back to the next grant")
         if self._code is not None:
-            code, self._code = self._code, None  # codes are single-use
-            await self._grant(
-                transport,
-                grant_type="authorization_code",
-                form={"code": code, "redirect_uri": self._redirect_uri or ""},
-                basic=True,
-            )
+            try:
+                await self._grant(
+                    transport,
+                    grant_type="authorization_code",
+                    form={"code": self._code, "redirect_uri": self._redirect_uri or ""},
+                    basic=True,
+                )
+            except errors.AuthenticationError:
+                self._code = None  # refused: codes are single-use
+                raise
+            self._code = None  # spent
             return
         if self._password is None or self.username is None:
             raise errors.AuthenticationError(

@@ -212,12 +212,14 @@ class DocumentDecoder:
             number = raw.get("extension") if isinstance(raw, dict) else None
             cacheable = isinstance(number, (str, int))
             hit = known.get(number) if cacheable else None  # type: ignore[arg-type]
-            if hit is not None and hit[0] == raw:
+            # repr, not ==: 1 == True == 1.0, but they decode differently.
+            text = repr(raw)
+            if hit is not None and hit[0] == text:
                 model = hit[1]
             else:
                 model = structure(raw, LiveExtension, what="a Live Status extension")
             if isinstance(number, (str, int)):
-                fresh[number] = (raw, model)
+                fresh[number] = (text, model)
             extensions.append(model)
         self._known = fresh
         head = {key: value for key, value in data.items() if key != "extensions"}
