@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from http import HTTPStatus
 from typing import Any
 
 from yarl import URL
@@ -76,7 +77,7 @@ def error_for(
 ) -> errors.HTTPError:
     """The typed error for an error response."""
     message, code, details = error_message(body)
-    message = message or _REASONS.get(status, "HTTP error")
+    message = message or reason_phrase(status)
     kwargs: dict[str, Any] = {
         "status": status,
         "method": method,
@@ -93,19 +94,12 @@ def error_for(
     return _ERROR_BY_STATUS.get(status, errors.HTTPError)(**kwargs)
 
 
-_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
+def reason_phrase(status: int) -> str:
+    """The standard phrase for a status ("Not Found"), or "HTTP error" for an unknown one."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
 
 
 def retry_after(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -115,22 +116,11 @@ def validation_error(errors: list[ParamError], status: int = 400) -> web.Respons
     )
 
 
-_REGISTRY_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-}
-
-
 def registry_error(
     status: int, detail: str, *, invalid: list[ParamError] | None = None
 ) -> web.Response:
     """The registry's ``{type, title, detail, instance}`` error."""
-    title = _REGISTRY_TITLES.get(status, "Internal Server Error")
+    title = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": f"https://developer.vonage.com/api-errors#{title.lower().replace(' ', '-')}",
         "title": title,
