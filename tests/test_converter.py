@@ -183,3 +183,45 @@ def test_a_timestamp_out_of_range_is_a_decode_error(stamp: object) -> None:
 
     with pytest.raises(errors.DecodeError):
         structure({"at": stamp}, Stamped)
+
+
+def test_decoded_models_are_ordinary_frozen_instances_of_their_class() -> None:
+    call = structure({"call_id": "c1", "legs": [{"leg_id": "l1"}]}, Call)
+    assert type(call) is Call and type(call.legs[0]) is Leg
+    assert call == Call(call_id="c1", legs=[Leg(leg_id="l1")])
+    assert hash(call.legs[0]) == hash(Leg(leg_id="l1"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        call.call_id = "c2"  # type: ignore[misc]
+    assert attrs.evolve(call, duration=5).duration == 5
+
+
+@attrs.frozen(cache_hash=True)
+class CachedHash:
+    name: str = ""
+
+
+def test_a_class_with_extra_slots_is_built_through_init() -> None:
+    first = structure({"name": "a"}, CachedHash)
+    assert type(first) is CachedHash and hash(first) == hash(CachedHash("a"))
+
+
+@pytest.mark.parametrize(
+    ("legs", "expected"),
+    [
+        ({"leg_id": "only"}, [Leg(leg_id="only")]),  # one object where a list is documented
+        (None, []),
+        ("", []),
+        ((leg for leg in [{"leg_id": "gen"}]), [Leg(leg_id="gen")]),
+    ],
+)
+def test_lists_of_models_take_what_servers_send(legs: object, expected: list[Leg]) -> None:
+    assert structure({"legs": legs}, Call).legs == expected
+
+
+@attrs.frozen
+class Numbers:
+    values: list[str] = attrs.field(factory=list)
+
+
+def test_list_items_are_converted_one_by_one() -> None:
+    assert structure({"values": ["a", 7, 1.0, True]}, Numbers).values == ["a", "7", "1", "true"]

@@ -169,13 +169,12 @@ def diff_states(
         if key in ended:
             continue  # a ghost of a call that already ended
         before = previous.calls.get(key)
+        over = is_ended(call)
         if before is None:
             events.append(CallStarted(key[0], call))
-        elif is_ended(call):
-            pass
-        elif call_view(before) != call_view(call):
+        elif not over and call_view(before) != call_view(call):
             events.append(CallUpdated(key[0], call, before))
-        if is_ended(call):
+        if over:
             events.append(CallEnded(key[0], call))
             ended[key] = None
         else:

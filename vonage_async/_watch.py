@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Hashable
+from collections.abc import AsyncGenerator, Collection, Hashable
 from types import TracebackType
 from typing import Any
 
@@ -89,14 +89,17 @@ class _Consumer:
         self.ready.set()
 
     def put(self, item: Any) -> None:
-        if self.behind:
+        self.put_all((item,))
+
+    def put_all(self, items: Collection[Any]) -> None:
+        if self.behind or not items:
             return
-        if len(self.queue) >= self.max_queue:
+        if len(self.queue) + len(items) > self.max_queue:
             self.queue.clear()
             self.behind = True
             logger.warning("a watch consumer fell %d events behind; it will resync", self.max_queue)
         else:
-            self.queue.append(item)
+            self.queue.extend(items)
         self.ready.set()
 
 
@@ -259,9 +262,10 @@ class Hub:
                     consumer.awaiting_snapshot = False
                     consumer.put(self.state.snapshot(consumer.extensions))
                 continue
-            for event in events:
-                if consumer.wants(event):
-                    consumer.put(event)
+            if consumer.extensions is None:
+                consumer.put_all(events)
+            else:
+                consumer.put_all([event for event in events if consumer.wants(event)])
 
     def _fail(self, error: BaseException) -> None:
         logger.error("%s: watch stopped: %s", self.name, error)
