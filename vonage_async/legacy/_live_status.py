@@ -211,8 +211,8 @@ class DocumentDecoder:
         extensions = []
         for raw in raw_extensions:
             number = raw.get("extension") if isinstance(raw, dict) else None
-            cacheable = isinstance(number, (str, int))
-            hit = known.get(number) if cacheable else None  # type: ignore[arg-type]
+            key: str | int | None = number if isinstance(number, (str, int)) else None
+            hit = known.get(key) if key is not None else None
             # Bytes that keep JSON types apart (1 == True == 1.0, but they decode differently);
             # version 2 has no back-references, so equal values give equal bytes. About 4x
             # cheaper than repr, and 3x cheaper than decoding the extension again.
@@ -221,8 +221,8 @@ class DocumentDecoder:
                 model = hit[1]
             else:
                 model = structure(raw, LiveExtension, what="a Live Status extension")
-            if cacheable:
-                fresh[number] = (text, model)
+            if key is not None:
+                fresh[key] = (text, model)
             extensions.append(model)
         self._known = fresh
         head = {key: value for key, value in data.items() if key != "extensions"}
