@@ -11,7 +11,7 @@ import attrs
 import pytest
 from aiohttp import web
 
-from vonage_async import BearerToken, RetryPolicy, SessionLogin, Vonage, errors
+from vonage_async import BearerToken, RetryPolicy, SessionLogin, Vonage, _http, errors
 from vonage_async._http import error_for, error_message, retry_after
 
 Loopback = Any  # conftest.Loopback
@@ -328,3 +328,20 @@ def test_urls_in_errors_hide_secrets() -> None:
         "https://h.example/x?password=***&htmlPassword=***&access_token=***&page=2"
     )
     assert "p1" not in str(raised) and "pw" not in str(raised)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"a": 1}', {"a": 1}),
+        (b'  \n[1, 2]\n ', [1, 2]),
+        ('{"name": "Zoë"}'.encode(), {"name": "Zoë"}),
+        (b'\xef\xbb\xbf{"bom": true}', {"bom": True}),  # UTF-8 with a byte order mark
+        ('{"wide": 1}'.encode("utf-16"), {"wide": 1}),
+        (b'{"a": 1} trailing', None),
+        (b"", None),
+        (b"<html>busy</html>", None),
+    ],
+)
+def test_json_bodies_in_any_encoding_json_allows(body: bytes, expected: object) -> None:
+    assert _http.decode_json(body) == expected

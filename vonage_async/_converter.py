@@ -196,6 +196,12 @@ def _is_list(tp: Any) -> bool:
     return typing.get_origin(tp) is list
 
 
+def _str_keyed_model(tp: Any) -> Any:
+    """``dict[str, M]`` for an attrs class M, else None."""
+    args = typing.get_args(tp) if typing.get_origin(tp) is dict else ()
+    return args[1] if len(args) == 2 and args[0] is str and attrs.has(args[1]) else None
+
+
 def _is_open_enum(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, OpenEnum)
 
@@ -307,6 +313,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         exact = _EXACT.get(inner)
         model = _optional_model(field.type)
         item = typing.get_args(field.type)[0] if _is_list(field.type) else None
+        value_model = _str_keyed_model(field.type)
         if exact == "str":  # the common cases need no call
             if _optional_scalar(field.type) is None:
                 value = f"(v if v.__class__ is str else {value})"
@@ -333,6 +340,10 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
                 f"([_m{i}(x, _mt{i}) for x in v] if v.__class__ is list "
                 f"else [_m{i}(v, _mt{i})] if v.__class__ is _dict else {value})"
             )
+        elif value_model is not None:  # HAL ``_links``: JSON keys are strings already
+            env[f"_m{i}"], env[f"_mt{i}"] = conv.get_structure_hook(value_model), value_model
+            each = f"{{k: _m{i}(x, _mt{i}) for k, x in v.items()}}"
+            value = f"({each} if v.__class__ is _dict else {value})"
         elif item in _EXACT:
             env[f"_m{i}"], env[f"_mt{i}"] = _hook_for(conv, item), item
             each = f"(x if x.__class__ is {_EXACT[item]} else _m{i}(x, _mt{i}))"

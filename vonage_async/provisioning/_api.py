@@ -8,7 +8,7 @@ authenticated user's account. A ``get`` answers a HAL envelope: the model comes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from yarl import URL
 
@@ -64,20 +64,27 @@ def _names(email: str | None, **names: str | None) -> dict[str, str | None]:
 
 def _hal_item(body: Any, what: str, url: URL) -> dict[str, Any]:
     """The one resource inside a HAL envelope, with the envelope's ``_links``."""
-    if not isinstance(body, Mapping):
+    if not _is_object(body):
         raise errors.DecodeError(f"expected a HAL object holding a {what}", method="GET", url=url)
     embedded = body.get("_embedded")
-    if not isinstance(embedded, Mapping):  # a bare resource: take it as it is
+    if not _is_object(embedded):  # a bare resource: take it as it is
         return dict(body)
-    item = embedded.get("data", embedded.get("extension"))
+    item = embedded.get("data")
+    if item is None:
+        item = embedded.get("extension")
     if isinstance(item, list):  # the Extension API documents an object but may send a list
         if not item:
             raise errors.DecodeError(f"the answer holds no {what}", method="GET", url=url)
         item = item[0]
-    if not isinstance(item, Mapping):
+    if not _is_object(item):
         raise errors.DecodeError(f"expected _embedded.data to hold a {what}", method="GET", url=url)
     links = body.get("_links")
-    return {"_links": links, **item} if isinstance(links, Mapping) else dict(item)
+    return {"_links": links, **item} if _is_object(links) else dict(item)
+
+
+def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # JSON objects are dicts: skip the slow ABC check for them.
+    return value.__class__ is dict or isinstance(value, Mapping)
 
 
 class Accounts(_Resource):
