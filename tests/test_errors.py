@@ -334,7 +334,7 @@ def test_urls_in_errors_hide_secrets() -> None:
     ("body", "expected"),
     [
         (b'{"a": 1}', {"a": 1}),
-        (b'  \n[1, 2]\n ', [1, 2]),
+        (b"  \n[1, 2]\n ", [1, 2]),
         ('{"name": "Zoë"}'.encode(), {"name": "Zoë"}),
         (b'\xef\xbb\xbf{"bom": true}', {"bom": True}),  # UTF-8 with a byte order mark
         ('{"wide": 1}'.encode("utf-16"), {"wide": 1}),
