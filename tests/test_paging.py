@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -213,9 +214,24 @@ async def test_concurrency_is_bounded_and_items_stay_in_order(
         assert server.max_in_flight > 1
 
 
-async def test_max_items_stops_early_and_cancels_outstanding_fetches(
-    loopback: Start, service: Any
-) -> None:
+async def test_max_items_fetches_only_the_pages_it_needs(loopback: Start, service: Any) -> None:
+    server = await loopback(hal_handler(40))
+    async with client_for(server) as client:
+        svc = service(client)
+        pager = svc.pager(
+            svc.url("things"),
+            {"page_size": "2"},
+            Item,
+            style=HalPages(),
+            concurrency=4,
+            max_items=3,
+        )
+        found = await pager.all()
+    assert [i.id for i in found] == [1, 2, 3]
+    assert server.count() == 2  # pages 1 and 2 hold the three items
+
+
+async def test_leaving_early_cancels_outstanding_fetches(loopback: Start, service: Any) -> None:
     release = asyncio.Event()
 
     async def slow_after_two(request: web.Request) -> web.Response:
@@ -227,15 +243,15 @@ async def test_max_items_stops_early_and_cancels_outstanding_fetches(
     async with client_for(server) as client:
         svc = service(client)
         pager = svc.pager(
-            svc.url("things"),
-            {"page_size": "2"},
-            Item,
-            style=HalPages(),
-            concurrency=4,
-            max_items=3,
+            svc.url("things"), {"page_size": "2"}, Item, style=HalPages(), concurrency=4
         )
         started = time.monotonic()
-        found = await pager.all()
+        seen = []
+        async with contextlib.aclosing(pager.pages()) as pages:
+            async for page in pages:
+                seen.append(page.number)
+                if len(seen) == 2:
+                    break
         elapsed = time.monotonic() - started
         left = [
             task
@@ -244,10 +260,10 @@ async def test_max_items_stops_early_and_cancels_outstanding_fetches(
         ]
 
     release.set()
-    assert [i.id for i in found] == [1, 2, 3]
+    assert seen == [1, 2]
     assert elapsed < 1.0
     assert left == []  # nothing keeps fetching after the caller has what it asked for
-    assert server.count() <= 1 + 4  # never more than the first page plus the window
+    assert server.max_in_flight <= 4
 
 
 async def test_pages_first_and_all(loopback: Start, service: Any) -> None:

@@ -234,6 +234,7 @@ def _ignore_type(fn: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
 
 
 _MISSING = object()
+_EMPTY_LITERALS: dict[Any, str] = {dict: "{}", list: "[]"}
 _FACTORY: type[Any] = type(attrs.Factory(list))
 _EXACT = {
     str: "str",
@@ -356,7 +357,8 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             missing = "None"
         elif isinstance(field.default, _FACTORY):
             env[f"_d{i}"] = field.default.factory
-            missing = f"_d{i}()"
+            # A literal is cheaper than calling the factory, and means the same for these two.
+            missing = _EMPTY_LITERALS.get(field.default.factory, f"_d{i}()")
         else:
             env[f"_d{i}"] = field.default
             missing = f"_d{i}"

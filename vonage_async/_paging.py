@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
@@ -231,6 +230,8 @@ class AsyncPager(Generic[T]):
         style = self._style
         if style.numbered and first.total_pages is not None and first.number is not None:
             last = first.number + first.total_pages - 1
+            if self.max_items is not None and first.items:  # fetch no page it won't need
+                last = min(last, first.number - 1 + -(-self.max_items // len(first.items)))
             numbers = range(first.number + 1, last + 1)
             # Closed at once when the caller stops, so outstanding fetches are cancelled now.
             async with contextlib.aclosing(self._concurrent(numbers)) as pages:
@@ -255,26 +256,40 @@ class AsyncPager(Generic[T]):
             yield page
 
     async def _concurrent(self, numbers: Iterable[int]) -> AsyncGenerator[Page[T], None]:
+        # At most ``concurrency`` requests in flight, and as many fetched pages again waiting
+        # to be taken in order: a slow page holds back the iteration, not the other requests.
         todo = iter(numbers)
-        in_flight: deque[asyncio.Task[Page[T]]] = deque(
-            asyncio.ensure_future(self._get_number(n))
-            for n in itertools.islice(todo, self.concurrency)
-        )
+        slots = asyncio.Semaphore(self.concurrency)
+        window: deque[asyncio.Task[Page[T]]] = deque()
+
+        def refill() -> None:
+            while len(window) < 2 * self.concurrency:
+                number = next(todo, None)
+                if number is None:
+                    return
+                window.append(asyncio.ensure_future(self._get_number(number, slots)))
+
+        refill()
         try:
-            while in_flight:
-                page = await in_flight.popleft()
-                following = next(todo, None)
-                if following is not None:
-                    in_flight.append(asyncio.ensure_future(self._get_number(following)))
+            while window:
+                page = await window.popleft()
+                refill()
                 yield page
         finally:
-            for task in in_flight:
+            for task in window:
                 task.cancel()
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
+            if window:
+                await asyncio.gather(*window, return_exceptions=True)
 
-    async def _get_number(self, number: int) -> Page[T]:
-        page = await self._get(self._url, self._style.params_for(self._params, number))
+    async def _get_number(self, number: int, slots: asyncio.Semaphore | None = None) -> Page[T]:
+        params = self._style.params_for(self._params, number)
+        if slots is None:
+            body = await self._fetch(self._url, params)
+        else:
+            async with slots:
+                body = await self._fetch(self._url, params)
+            await asyncio.sleep(0)  # let the next request go out before decoding this page
+        page = self._parse(body)
         if page.number is not None and page.number != number:
             raise errors.DecodeError(
                 f"asked for page {number} but the server sent page {page.number}"
@@ -282,6 +297,8 @@ class AsyncPager(Generic[T]):
         return page
 
     async def _get(self, url: URL, params: Mapping[str, str] | None) -> Page[T]:
-        body = await self._fetch(url, params)
+        return self._parse(await self._fetch(url, params))
+
+    def _parse(self, body: Any) -> Page[T]:
         page = self._style.parse(body, self._base)
         return attrs.evolve(page, items=self._decode(page.items))
