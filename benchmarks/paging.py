@@ -55,7 +55,7 @@ async def _hand_loop(url: str, total: int) -> float:
 def run(quick: bool = False) -> Result:
     total = 2_000 if quick else 10_000
     result = Result("paging")
-    with ServerProcess("benchmarks._server:extensions_app", total=total, latency=LATENCY) as srv:
+    with ServerProcess("benchmarks._apps:extensions_app", total=total, latency=LATENCY) as srv:
         url = srv.url + EXTENSIONS.format(account_id=ACCOUNT)
         times = {c: asyncio.run(_pager(srv.vbc_url, total, c)) for c in (1, 4, 16)}
         times[16] = min(times[16], asyncio.run(_pager(srv.vbc_url, total, 16)))

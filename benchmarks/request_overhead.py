@@ -89,7 +89,7 @@ def run(quick: bool = False) -> Result:
     total = 1_000 if quick else 5_000
     rounds = 1 if quick else 3
     result = Result("request_overhead")
-    with ServerProcess("benchmarks._server:extensions_app", total=10) as server:
+    with ServerProcess("benchmarks._apps:extensions_app", total=10) as server:
         url = server.url + EXTENSIONS.format(account_id=ACCOUNT) + "/" + EXTERNAL_ID
         times: dict[str, list[Timing]] = {"sdk": [], "aiohttp": [], "requests": []}
         for _ in range(rounds):  # interleaved, so load from elsewhere hits all three alike

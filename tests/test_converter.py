@@ -209,6 +209,9 @@ def test_a_class_with_extra_slots_is_built_through_init() -> None:
     ("legs", "expected"),
     [
         ({"leg_id": "only"}, [Leg(leg_id="only")]),  # one object where a list is documented
+        ([], []),
+        ([{"leg_id": "a"}], [Leg(leg_id="a")]),
+        ([{"leg_id": "a"}, {"leg_id": 2}], [Leg(leg_id="a"), Leg(leg_id="2")]),
         (None, []),
         ("", []),
         ((leg for leg in [{"leg_id": "gen"}]), [Leg(leg_id="gen")]),
@@ -223,5 +226,9 @@ class Numbers:
     values: list[str] = attrs.field(factory=list)
 
 
-def test_list_items_are_converted_one_by_one() -> None:
-    assert structure({"values": ["a", 7, 1.0, True]}, Numbers).values == ["a", "7", "1", "true"]
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([], []), ([7], ["7"]), (["a"], ["a"]), (["a", 7, 1.0, True], ["a", "7", "1", "true"])],
+)
+def test_list_items_are_converted_one_by_one(values: list[object], expected: list[str]) -> None:
+    assert structure({"values": values}, Numbers).values == expected

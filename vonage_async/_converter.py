@@ -250,6 +250,14 @@ def _slots_are_fields(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> bo
     return all(set(getattr(k, "__slots__", ())) <= names for k in cls.__mro__[:-1])
 
 
+def _list_of(item: str) -> str:
+    """An expression mapping ``item`` (with ``{x}`` for the element) over the list ``v``. Lists
+    of none or one, most of them, skip the comprehension: before Python 3.12 it is a function
+    call of its own."""
+    one, each = item.format(x="v[0]"), item.format(x="x")
+    return f"([] if not v else [{one}] if len(v) == 1 else [{each} for x in v])"
+
+
 def _writable_twin(cls: type) -> type:
     """A subclass of slotted ``cls`` adding nothing but plain attribute assignment.
 
@@ -337,18 +345,19 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         elif item is not None and attrs.has(item):
             # The list hook's work, inlined for a list and for the lone object servers send.
             env[f"_m{i}"], env[f"_mt{i}"] = conv.get_structure_hook(item), item
-            value = (
-                f"([_m{i}(x, _mt{i}) for x in v] if v.__class__ is list "
-                f"else [_m{i}(v, _mt{i})] if v.__class__ is _dict else {value})"
-            )
+            each = _list_of(f"_m{i}({{x}}, _mt{i})")
+            lone = f"[_m{i}(v, _mt{i})] if v.__class__ is _dict"
+            value = f"({each} if v.__class__ is list else {lone} else {value})"
         elif value_model is not None:  # HAL ``_links``: JSON keys are strings already
             env[f"_m{i}"], env[f"_mt{i}"] = conv.get_structure_hook(value_model), value_model
             each = f"{{k: _m{i}(x, _mt{i}) for k, x in v.items()}}"
             value = f"({each} if v.__class__ is _dict else {value})"
         elif item in _EXACT:
             env[f"_m{i}"], env[f"_mt{i}"] = _hook_for(conv, item), item
-            each = f"(x if x.__class__ is {_EXACT[item]} else _m{i}(x, _mt{i}))"
-            value = f"([{each} for x in v] if v.__class__ is list else {value})"
+            each = _list_of(
+                f"({{x}} if {{x}}.__class__ is {_EXACT[item]} else _m{i}({{x}}, _mt{i}))"
+            )
+            value = f"({each} if v.__class__ is list else {value})"
         if not direct:
             lines.append(f"    if v is not _M: kw[{field.alias!r}] = {value}")
             continue
