@@ -1,8 +1,9 @@
 """3. Decoding: 10,000 extension records (seed 000 shape) into models.
 
-``json.loads`` alone, ``json.loads`` plus a plain dict walk (reading every field, as a script
-does), and ``json.loads`` plus the SDK's converter (``list[Extension]``, as the pager decodes a
-page). The target applies to the SDK's records per second, JSON parsing included.
+The SDK's converter structuring parsed records into ``list[Extension]`` (as the pager decodes a
+page), against ``json.loads`` alone and a plain dict walk (reading every field, as a script
+does). The target applies to the structuring, as the issue states it; the whole path from
+bytes (``json.loads`` plus the converter, against ``json.loads`` plus the walk) is reported too.
 """
 
 from __future__ import annotations
@@ -79,18 +80,25 @@ def run(quick: bool = False) -> Result:
     result.note(f"  SDK converter alone:           {rate(t_sdk):10,.0f} records/s")
     result.note(f"  json.loads + dict walk:        {rate(t_json + t_walk):10,.0f} records/s")
     result.note(f"  json.loads + SDK converter:    {rate(t_json + t_sdk):10,.0f} records/s")
-    sdk = rate(t_json + t_sdk)
     result.row(
-        "3. decoding: json+converter vs json",
-        f"{sdk:,.0f} rec/s",
+        "3. decoding: SDK converter vs json.loads",
+        f"{rate(t_sdk):,.0f} rec/s",
         f"{rate(t_json):,.0f} rec/s",
-        f"{(t_json + t_sdk) / t_json:.1f}x slower",
+        f"{t_sdk / t_json:.2f}x its time",
         ">= 100,000 rec/s",
-        sdk >= 100_000,
+        rate(t_sdk) >= 100_000,
+    )
+    result.row(
+        "3. decoding: SDK converter vs dict walk",
+        f"{rate(t_sdk):,.0f} rec/s",
+        f"{rate(t_walk):,.0f} rec/s",
+        f"{t_sdk / t_walk:.1f}x slower",
+        "(reported)",
+        None,
     )
     result.row(
         "3. decoding: json+converter vs json+walk",
-        f"{sdk:,.0f} rec/s",
+        f"{rate(t_json + t_sdk):,.0f} rec/s",
         f"{rate(t_json + t_walk):,.0f} rec/s",
         f"{(t_json + t_sdk) / (t_json + t_walk):.1f}x slower",
         "(reported)",
