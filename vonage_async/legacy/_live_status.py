@@ -198,7 +198,7 @@ class DocumentDecoder:
     same as in the previous document: most polls change one extension of many."""
 
     def __init__(self) -> None:
-        self._known: dict[str | int, tuple[bytes, LiveExtension]] = {}
+        self._known: dict[bytes, LiveExtension] = {}
 
     def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
         raw_extensions = data.get("extensions")
@@ -207,22 +207,17 @@ class DocumentDecoder:
         if not isinstance(raw_extensions, list):
             return structure(data, LiveStatusDocument, what="Live Status")
         known = self._known
-        fresh: dict[str | int, tuple[bytes, LiveExtension]] = {}
+        fresh: dict[bytes, LiveExtension] = {}
         extensions = []
         for raw in raw_extensions:
-            number = raw.get("extension") if isinstance(raw, dict) else None
-            key: str | int | None = number if isinstance(number, (str, int)) else None
-            hit = known.get(key) if key is not None else None
-            # Bytes that keep JSON types apart (1 == True == 1.0, but they decode differently);
-            # version 2 has no back-references, so equal values give equal bytes. About 4x
-            # cheaper than repr, and 3x cheaper than decoding the extension again.
+            # The extension's JSON as bytes that keep JSON types apart (1 == True == 1.0, but
+            # they decode differently); version 2 has no back-references, so equal values give
+            # equal bytes. Cheaper than repr, and 3x cheaper than decoding the extension again.
             text = marshal.dumps(raw, 2)
-            if hit is not None and hit[0] == text:
-                model = hit[1]
-            else:
+            model = known.get(text)
+            if model is None:
                 model = structure(raw, LiveExtension, what="a Live Status extension")
-            if key is not None:
-                fresh[key] = (text, model)
+            fresh[text] = model
             extensions.append(model)
         self._known = fresh
         head = {key: value for key, value in data.items() if key != "extensions"}
