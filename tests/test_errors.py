@@ -345,3 +345,8 @@ def test_urls_in_errors_hide_secrets() -> None:
 )
 def test_json_bodies_in_any_encoding_json_allows(body: bytes, expected: object) -> None:
     assert _http.decode_json(body) == expected
+
+
+@pytest.mark.parametrize("body", [b"\xc2\xa0{}", b"1\x1c", b"\xe2\x80\x83[1]"])
+def test_only_json_whitespace_is_allowed_around_a_body(body: bytes) -> None:
+    assert _http.decode_json(body) is None  # as json.loads: NBSP and friends are not JSON

@@ -475,3 +475,13 @@ def test_a_value_that_only_looks_equal_is_decoded_again() -> None:
     decoder.decode({"extensions": [{"extension": "301", "name": 1}]})
     again = decoder.decode({"extensions": [{"extension": "301", "name": True}]})
     assert again.extensions[0].name == "true"  # 1 == True, but they decode differently
+
+
+def test_an_extension_too_deep_to_fingerprint_is_still_decoded() -> None:
+    deep: list[Any] = []
+    for _ in range(2500):  # deeper than marshal goes; an unknown field, so decoding ignores it
+        deep = [deep]
+    decoder = DocumentDecoder()
+    for _ in range(2):
+        document = decoder.decode({"extensions": [{"extension": "301", "x": deep}]})
+        assert document.extensions[0].extension == "301"

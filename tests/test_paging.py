@@ -231,6 +231,31 @@ async def test_max_items_fetches_only_the_pages_it_needs(loopback: Start, servic
     assert server.count() == 2  # pages 1 and 2 hold the three items
 
 
+async def test_max_items_keeps_fetching_when_later_pages_are_shorter(
+    loopback: Start, service: Any
+) -> None:
+    sizes = [4, 1, 4, 4, 4]  # the list shrank while it was being read
+
+    async def shrinking(request: web.Request) -> web.Response:
+        page = int(request.query.get("page", "1"))
+        start = sum(sizes[: page - 1]) + 1
+        return web.json_response(
+            {
+                "page": page,
+                "total_pages": len(sizes),
+                "_embedded": {"data": items(start, sizes[page - 1])},
+            }
+        )
+
+    server = await loopback(shrinking)
+    async with client_for(server) as client:
+        svc = service(client)
+        pager = svc.pager(svc.url("things"), {}, Item, style=HalPages(), concurrency=4, max_items=8)
+        found = await pager.all()
+    assert [i.id for i in found] == list(range(1, 9))
+    assert server.count() == 3  # pages 1 and 2 as planned, then page 3 for what was owed
+
+
 async def test_leaving_early_cancels_outstanding_fetches(loopback: Start, service: Any) -> None:
     release = asyncio.Event()
 

@@ -288,6 +288,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
     slots = [getattr(cls, f.name, None) for f in fields]
     direct = (
         not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
         and all(isinstance(d, types.MemberDescriptorType) for d in slots)
         and all(f.init and f.validator is None and f.converter is None for f in fields)
         and not any(isinstance(f.default, _FACTORY) and f.default.takes_self for f in fields)
@@ -459,10 +460,10 @@ _HOOKS: dict[Any, Callable[[Any, Any], Any]] = {}
 
 def structure(data: Any, cls: type[T], *, what: str = "response") -> T:
     """Decode ``data`` into ``cls``; a body of the wrong shape raises DecodeError."""
-    hook = _HOOKS.get(cls)
-    if hook is None:  # cattrs dispatches on every call; the hook for a class never changes
-        hook = _HOOKS[cls] = converter.get_structure_hook(cls)
     try:
+        hook = _HOOKS.get(cls)
+        if hook is None:  # cattrs dispatches on every call; the hook for a class never changes
+            hook = _HOOKS[cls] = converter.get_structure_hook(cls)
         return hook(data, cls)  # type: ignore[no-any-return]
     except (
         ValueError,

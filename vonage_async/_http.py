@@ -36,7 +36,7 @@ def decode_json(body: bytes) -> Any:
     try:
         # Bodies are UTF-8 in practice: this skips json.loads' encoding sniffing and its
         # whitespace regexes, which cost as much as parsing a small body.
-        text = body.decode().strip()
+        text = body.decode().strip(" \t\n\r")  # JSON's whitespace, not all of Unicode's
         data, end = _scan(text)
         if end == len(text):
             return data

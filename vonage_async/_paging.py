@@ -230,13 +230,24 @@ class AsyncPager(Generic[T]):
         style = self._style
         if style.numbered and first.total_pages is not None and first.number is not None:
             last = first.number + first.total_pages - 1
-            if self.max_items is not None and first.items:  # fetch no page it won't need
-                last = min(last, first.number - 1 + -(-self.max_items // len(first.items)))
-            numbers = range(first.number + 1, last + 1)
-            # Closed at once when the caller stops, so outstanding fetches are cancelled now.
-            async with contextlib.aclosing(self._concurrent(numbers)) as pages:
-                async for page in pages:
-                    yield page
+            following, seen = first.number + 1, len(first.items)
+            while following <= last:
+                stop = last
+                if self.max_items is not None and first.items:
+                    # Fetch no page it won't need if pages are as long as the first; a shorter
+                    # page means another round for what is still owed.
+                    owed = self.max_items - seen
+                    if owed <= 0:
+                        return
+                    stop = min(last, following - 1 + -(-owed // len(first.items)))
+                # Closed at once when the caller stops, so outstanding fetches are cancelled.
+                async with contextlib.aclosing(
+                    self._concurrent(range(following, stop + 1))
+                ) as pages:
+                    async for page in pages:
+                        seen += len(page.items)
+                        yield page
+                following = stop + 1
             return
         page = first
         # A server that links its pages ends the listing by leaving the link out.

@@ -166,7 +166,6 @@ class Binding:
 
 
 @functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)  # ClientTimeout is immutable; most requests share one
 def _timeout(seconds: float, stream: bool) -> aiohttp.ClientTimeout:
     if stream:  # a long download may take its time, as long as bytes keep coming
         return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)

@@ -213,11 +213,15 @@ class DocumentDecoder:
             # The extension's JSON as bytes that keep JSON types apart (1 == True == 1.0, but
             # they decode differently); version 2 has no back-references, so equal values give
             # equal bytes. Cheaper than repr, and 3x cheaper than decoding the extension again.
-            text = marshal.dumps(raw, 2)
-            model = known.get(text)
+            try:
+                text: bytes | None = marshal.dumps(raw, 2)
+            except ValueError:  # nested deeper than marshal goes: decode, don't keep
+                text = None
+            model = known.get(text) if text is not None else None
             if model is None:
                 model = structure(raw, LiveExtension, what="a Live Status extension")
-            fresh[text] = model
+            if text is not None:
+                fresh[text] = model
             extensions.append(model)
         self._known = fresh
         head = {key: value for key, value in data.items() if key != "extensions"}
