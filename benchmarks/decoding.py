@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vonage_async._converter import converter
+from vonage_async._converter import get_converter
 from vonage_async.provisioning import Extension
 
 from ._common import Result, extension_record
@@ -61,6 +61,7 @@ def run(quick: bool = False) -> Result:
     count = 10_000
     runs = 3 if quick else 9
     result = Result("decoding")
+    converter = get_converter()
     raw = json.dumps([extension_record(i) for i in range(count)]).encode()
     parsed = json.loads(raw)
     models = converter.structure(parsed, list[Extension])

@@ -1,8 +1,9 @@
 """vonage-async: an asyncio SDK for the Vonage Business Communications APIs.
 
-The API families' names (models, enums, namespaces) are re-exported here too, loaded on first
-use so that ``import vonage_async`` stays as light as aiohttp. ``CallStatus`` exists in two
-families: import it from ``vonage_async.telephony`` or ``vonage_async.legacy``.
+The API families' names (models, enums, namespaces) and the watch events are re-exported here
+too, loaded on first use so that ``import vonage_async`` stays as light as aiohttp.
+``CallStatus`` exists in two families: import it from ``vonage_async.telephony`` or
+``vonage_async.legacy``.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -10,23 +11,23 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._client import Vonage
 from ._converter import OpenEnum
-from ._events import (
-    AvailabilityChanged,
-    CallEnded,
-    CallRef,
-    CallStarted,
-    CallUpdated,
-    ExtensionUpdated,
-    Snapshot,
-    WatchEvent,
-)
 from ._paging import AsyncPager, Page
 from ._transport import Backoff, RateLimit, RetryPolicy
 from ._version import __version__
-from ._watch import Watch
 from .auth import BasicAuth, BearerToken, OAuth2, SessionLogin
 
 if TYPE_CHECKING:
+    from ._events import (
+        AvailabilityChanged as AvailabilityChanged,
+        CallEnded as CallEnded,
+        CallRef as CallRef,
+        CallStarted as CallStarted,
+        CallUpdated as CallUpdated,
+        ExtensionUpdated as ExtensionUpdated,
+        Snapshot as Snapshot,
+        WatchEvent as WatchEvent,
+    )
+    from ._watch import Watch as Watch
     from .legacy import (
         HISTORY_LIMIT as HISTORY_LIMIT,
         AccountInactiveError as AccountInactiveError,
@@ -140,6 +141,15 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
+    "AvailabilityChanged": "_events",
+    "CallEnded": "_events",
+    "CallRef": "_events",
+    "CallStarted": "_events",
+    "CallUpdated": "_events",
+    "ExtensionUpdated": "_events",
+    "Snapshot": "_events",
+    "WatchEvent": "_events",
+    "Watch": "_watch",
     "Account": "provisioning",
     "Accounts": "provisioning",
     "Address": "provisioning",
@@ -259,25 +269,16 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AsyncPager",
-    "AvailabilityChanged",
     "Backoff",
     "BasicAuth",
     "BearerToken",
-    "CallEnded",
-    "CallRef",
-    "CallStarted",
-    "CallUpdated",
-    "ExtensionUpdated",
     "OAuth2",
     "OpenEnum",
     "Page",
     "RateLimit",
     "RetryPolicy",
     "SessionLogin",
-    "Snapshot",
     "Vonage",
-    "Watch",
-    "WatchEvent",
     "__version__",
     "errors",
     *_LAZY,

@@ -16,13 +16,14 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
 from . import errors
+
+if TYPE_CHECKING:
+    import cattrs
 
 T = TypeVar("T")
 
@@ -380,6 +381,11 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
 
 
 def _make_converter() -> cattrs.Converter:
+    global _DECODE_ERRORS
+    import cattrs  # here, not at the top: a tenth of ``import vonage_async`` otherwise
+    from cattrs.gen import make_dict_unstructure_fn, override
+
+    _DECODE_ERRORS = (*_DECODE_ERRORS, cattrs.BaseValidationError)
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
     for tp, fn in _SCALARS.items():
         conv.register_structure_hook(tp, _ignore_type(fn))
@@ -452,10 +458,24 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-converter = _make_converter()
-
-
+_converter: cattrs.Converter | None = None
 _HOOKS: dict[Any, Callable[[Any, Any], Any]] = {}
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    OSError,  # a timestamp out of the platform's range
+)
+
+
+def get_converter() -> cattrs.Converter:
+    """The one converter, made on first use."""
+    global _converter
+    if _converter is None:
+        _converter = _make_converter()
+    return _converter
 
 
 def structure(data: Any, cls: type[T], *, what: str = "response") -> T:
@@ -463,19 +483,11 @@ def structure(data: Any, cls: type[T], *, what: str = "response") -> T:
     try:
         hook = _HOOKS.get(cls)
         if hook is None:  # cattrs dispatches on every call; the hook for a class never changes
-            hook = _HOOKS[cls] = converter.get_structure_hook(cls)
+            hook = _HOOKS[cls] = get_converter().get_structure_hook(cls)
         return hook(data, cls)  # type: ignore[no-any-return]
-    except (
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-        OverflowError,
-        OSError,  # a timestamp out of the platform's range
-        cattrs.BaseValidationError,
-    ) as exc:
+    except _DECODE_ERRORS as exc:
         raise errors.DecodeError(f"could not decode {what} as {cls.__name__}: {exc}") from exc
 
 
 def unstructure(value: Any) -> Any:
-    return converter.unstructure(value)
+    return get_converter().unstructure(value)

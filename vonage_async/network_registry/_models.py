@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from .. import _validation as check
-from .._converter import OpenEnum, converter
+from .._converter import OpenEnum, get_converter
 from ..errors import ValidationError
 from . import _checks
 
@@ -253,7 +253,7 @@ def _business_information(
     value: BusinessInformation | Mapping[str, Any] | None,
 ) -> BusinessInformation | None:
     if isinstance(value, Mapping):
-        return converter.structure(value, BusinessInformation)
+        return get_converter().structure(value, BusinessInformation)
     return value
 
 
@@ -262,7 +262,9 @@ def _network_apis(
 ) -> list[NetworkApiUse] | None:
     if value is None:
         return None
-    return [converter.structure(v, NetworkApiUse) if isinstance(v, Mapping) else v for v in value]
+    return [
+        get_converter().structure(v, NetworkApiUse) if isinstance(v, Mapping) else v for v in value
+    ]
 
 
 def _requirements(value: Any, _: Any) -> list[NetworkApiRequirement]:
@@ -277,7 +279,9 @@ def _requirements(value: Any, _: Any) -> list[NetworkApiRequirement]:
     return [NetworkApiRequirement(str(v)) for v in walk(value)]
 
 
-converter.register_structure_hook_func(lambda t: t == list[NetworkApiRequirement], _requirements)
+get_converter().register_structure_hook_func(
+    lambda t: t == list[NetworkApiRequirement], _requirements
+)
 
 
 # -- business profiles -----------------------------------------------------------------------
