@@ -33,7 +33,7 @@ def _import_us(module: str) -> int:
 
 
 def run(quick: bool = False) -> Result:
-    runs = 3 if quick else 9
+    runs = 3 if quick else 15
     result = Result("import_time")
     times: dict[str, list[int]] = {"vonage_async": [], "aiohttp": []}
     for module in times:
