@@ -73,8 +73,8 @@ def _live_extension(n: int) -> dict[str, Any]:
             "uid": f"{number}-{n}",
             "presenceCallId": f"pc{n}",
             "callStatus": "connected",
-            "StartTime": "1359658008601",
-            "lastCallTime": "1359658008601",
+            "StartTime": str(1359658008601 + n * 1000),  # each call its own times
+            "lastCallTime": str(1359658008601 + n * 1000),
             "callername": "Jane Doe",
             "onCallWithName": "Caller",
             "isRecorded": "false",

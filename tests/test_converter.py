@@ -232,3 +232,17 @@ class Numbers:
 )
 def test_list_items_are_converted_one_by_one(values: list[object], expected: list[str]) -> None:
     assert structure({"values": values}, Numbers).values == expected
+
+
+def test_parsed_times_are_remembered_within_a_bound() -> None:
+    from vonage_async import _converter
+
+    for n in range(_converter._TIMES_KEPT + 100):
+        to_datetime(str(1_600_000_000 + n))
+    assert len(_converter._TIMES) <= _converter._TIMES_KEPT
+    assert to_datetime("1600000000") == datetime(2020, 9, 13, 12, 26, 40, tzinfo=UTC)
+    assert to_datetime("1600000000") is to_datetime("1600000000")  # parsed once
+    with pytest.raises(ValueError):
+        to_datetime("not a time")
+    with pytest.raises(ValueError):
+        to_datetime("not a time")  # failures are not remembered as None

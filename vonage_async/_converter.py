@@ -80,8 +80,26 @@ def wire_name(cls: type, field: attrs.Attribute[Any]) -> str:
     return field.name.rstrip("_")  # ``from_`` is ``from`` on the wire
 
 
+_TIMES: dict[str, datetime | None] = {}
+_TIMES_KEPT = 4096
+
+
 def to_datetime(value: Any) -> datetime | None:
     """Epoch seconds or milliseconds (number or digits) or ISO 8601, as an aware datetime."""
+    if value.__class__ is not str:
+        return _to_datetime(value)
+    # The same times come back poll after poll (a live call's start, a listed call's legs),
+    # and datetimes are immutable: parse each text once.
+    known = _TIMES.get(value)
+    if known is None:
+        known = _to_datetime(value)
+        if len(_TIMES) >= _TIMES_KEPT:
+            _TIMES.clear()
+        _TIMES[value] = known
+    return known
+
+
+def _to_datetime(value: Any) -> datetime | None:
     if value.__class__ is str and value.isdigit():  # the usual epoch digits, fast
         seconds = int(value)
         return datetime.fromtimestamp(

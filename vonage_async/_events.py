@@ -157,7 +157,7 @@ def diff_states(
         if before is None:
             if previous.extensions:  # not on the very first observation
                 events.append(ExtensionUpdated(number, None, ext))
-        elif extension_view(before) != extension_view(ext):
+        elif before is not ext and extension_view(before) != extension_view(ext):
             events.append(ExtensionUpdated(number, before, ext))
     for number, before in previous.extensions.items():
         if number not in current.extensions:
@@ -172,7 +172,7 @@ def diff_states(
         over = is_ended(call)
         if before is None:
             events.append(CallStarted(key[0], call))
-        elif not over and call_view(before) != call_view(call):
+        elif not over and before is not call and call_view(before) != call_view(call):
             events.append(CallUpdated(key[0], call, before))
         if over:
             events.append(CallEnded(key[0], call))
