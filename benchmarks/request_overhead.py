@@ -95,8 +95,12 @@ def run(quick: bool = False) -> Result:
         url = server.url + EXTENSIONS.format(account_id=ACCOUNT) + "/" + EXTERNAL_ID
         times: dict[str, list[Timing]] = {"sdk": [], "aiohttp": [], "requests": []}
         for round_number in range(rounds):
-            times["sdk"].append(asyncio.run(_sdk(server.vbc_url, total, 200)))
-            times["aiohttp"].append(asyncio.run(_aiohttp(url, total, 200)))
+            pair = [
+                ("sdk", lambda: asyncio.run(_sdk(server.vbc_url, total, 200))),
+                ("aiohttp", lambda: asyncio.run(_aiohttp(url, total, 200))),
+            ]
+            for name, contender in pair[:: 1 if round_number % 2 else -1]:  # each goes first
+                times[name].append(contender())
             if round_number < thread_rounds:
                 times["requests"].append(_threads(url, total, 200))
     best = {k: min(v, key=lambda t: t.wall) for k, v in times.items()}

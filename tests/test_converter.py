@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -246,3 +247,33 @@ def test_parsed_times_are_remembered_within_a_bound() -> None:
         to_datetime("not a time")
     with pytest.raises(ValueError):
         to_datetime("not a time")  # failures are not remembered as None
+
+
+def test_the_converter_is_built_once_when_threads_race_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    from vonage_async import _converter
+
+    built = []
+    real = _converter._make_converter
+
+    def slow_build() -> Any:
+        built.append(1)
+        time.sleep(0.05)
+        return real()
+
+    monkeypatch.setattr(_converter, "_converter", None)
+    monkeypatch.setattr(_converter, "_make_converter", slow_build)
+    monkeypatch.setattr(_converter, "_DECODE_ERRORS", _converter._DECODE_ERRORS)
+    seen = []
+    threads = [
+        threading.Thread(target=lambda: seen.append(_converter.get_converter())) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and len({id(c) for c in seen}) == 1

@@ -253,7 +253,25 @@ async def test_max_items_keeps_fetching_when_later_pages_are_shorter(
         pager = svc.pager(svc.url("things"), {}, Item, style=HalPages(), concurrency=4, max_items=8)
         found = await pager.all()
     assert [i.id for i in found] == list(range(1, 9))
-    assert server.count() == 3  # pages 1 and 2 as planned, then page 3 for what was owed
+    # Pages 1 and 2 as planned, then a window (pages 3 to 5, the last) for what was owed.
+    assert server.count() == 5
+
+
+async def test_max_items_stops_at_a_page_that_comes_back_empty(
+    loopback: Start, service: Any
+) -> None:
+    async def shrunk(request: web.Request) -> web.Response:
+        page = int(request.query.get("page", "1"))
+        data = items(1, 4) if page == 1 else []  # it said 51 pages, then the list emptied
+        return web.json_response({"page": page, "total_pages": 51, "_embedded": {"data": data}})
+
+    server = await loopback(shrunk)
+    async with client_for(server) as client:
+        svc = service(client)
+        pager = svc.pager(svc.url("things"), {}, Item, style=HalPages(), concurrency=4, max_items=8)
+        found = await pager.all()
+    assert [i.id for i in found] == [1, 2, 3, 4]
+    assert server.count() == 2
 
 
 async def test_leaving_early_cancels_outstanding_fetches(loopback: Start, service: Any) -> None:

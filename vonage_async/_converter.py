@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
+import threading
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -86,7 +87,7 @@ _TIMES_KEPT = 4096
 
 def to_datetime(value: Any) -> datetime | None:
     """Epoch seconds or milliseconds (number or digits) or ISO 8601, as an aware datetime."""
-    if value.__class__ is not str:
+    if value.__class__ is not str or len(value) > 64:  # keep only what a time looks like
         return _to_datetime(value)
     # The same times come back poll after poll (a live call's start, a listed call's legs),
     # and datetimes are immutable: parse each text once.
@@ -403,7 +404,6 @@ def _make_converter() -> cattrs.Converter:
     import cattrs  # here, not at the top: a tenth of ``import vonage_async`` otherwise
     from cattrs.gen import make_dict_unstructure_fn, override
 
-    _DECODE_ERRORS = (*_DECODE_ERRORS, cattrs.BaseValidationError)
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=False)
     for tp, fn in _SCALARS.items():
         conv.register_structure_hook(tp, _ignore_type(fn))
@@ -473,6 +473,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_list, list_hook)
     conv.register_structure_hook_factory(attrs.has, structure_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    _DECODE_ERRORS = (*_DECODE_ERRORS, cattrs.BaseValidationError)
     return conv
 
 
@@ -488,11 +489,16 @@ _DECODE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+_BUILDING = threading.Lock()
+
+
 def get_converter() -> cattrs.Converter:
-    """The one converter, made on first use."""
+    """The one converter, made on first use (once, even with threads)."""
     global _converter
     if _converter is None:
-        _converter = _make_converter()
+        with _BUILDING:
+            if _converter is None:
+                _converter = _make_converter()
     return _converter
 
 

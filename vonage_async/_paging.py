@@ -230,24 +230,31 @@ class AsyncPager(Generic[T]):
         style = self._style
         if style.numbered and first.total_pages is not None and first.number is not None:
             last = first.number + first.total_pages - 1
-            following, seen = first.number + 1, len(first.items)
+            following, seen, rounds = first.number + 1, len(first.items), 0
             while following <= last:
                 stop = last
                 if self.max_items is not None and first.items:
                     # Fetch no page it won't need if pages are as long as the first; a shorter
-                    # page means another round for what is still owed.
+                    # page means another round, of at least a window, for what is still owed.
                     owed = self.max_items - seen
                     if owed <= 0:
                         return
-                    stop = min(last, following - 1 + -(-owed // len(first.items)))
+                    wanted = -(-owed // len(first.items))
+                    stop = min(
+                        last, following - 1 + (max(wanted, self.concurrency) if rounds else wanted)
+                    )
+                emptied = False
                 # Closed at once when the caller stops, so outstanding fetches are cancelled.
                 async with contextlib.aclosing(
                     self._concurrent(range(following, stop + 1))
                 ) as pages:
                     async for page in pages:
                         seen += len(page.items)
+                        emptied = emptied or not page.items
                         yield page
-                following = stop + 1
+                if emptied:  # the listing shrank since the first page counted its pages
+                    return
+                following, rounds = stop + 1, rounds + 1
             return
         page = first
         # A server that links its pages ends the listing by leaving the link out.
