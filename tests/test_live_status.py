@@ -485,3 +485,18 @@ def test_an_extension_too_deep_to_fingerprint_is_still_decoded() -> None:
     for _ in range(2):
         document = decoder.decode({"extensions": [{"extension": "301", "x": deep}]})
         assert document.extensions[0].extension == "301"
+
+
+def test_after_a_document_where_everything_changed_one_is_decoded_without_looking() -> None:
+    def document(tag: str) -> dict[str, Any]:
+        return {"extensions": [{"extension": str(n), "name": f"{tag}{n}"} for n in (1, 2)]}
+
+    decoder = DocumentDecoder()
+    first = decoder.decode(document("a"))
+    decoder.decode(document("b"))  # all changed: the next one is not looked at
+    unlooked = decoder.decode(document("a"))
+    assert unlooked.extensions[0] is not first.extensions[0]
+    assert unlooked.extensions[0] == first.extensions[0]
+    looked = decoder.decode(document("b"))  # compared with the last document looked at
+    again = decoder.decode(document("b"))
+    assert again.extensions[0] is looked.extensions[0]
