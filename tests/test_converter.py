@@ -9,7 +9,13 @@ import attrs
 import pytest
 
 from vonage_async import OpenEnum, errors
-from vonage_async._converter import structure, to_datetime, unstructure, wire
+from vonage_async._converter import (
+    positional_maker,
+    structure,
+    to_datetime,
+    unstructure,
+    wire,
+)
 
 
 class CallState(OpenEnum):
@@ -130,8 +136,10 @@ def test_booleans(value: object, expected: bool) -> None:
 
 @pytest.mark.parametrize("empty", ["", None])
 def test_empty_optional_scalars_are_none(empty: object) -> None:
-    call = structure({"duration": empty, "price": empty, "StartTime": empty}, Call)
-    assert (call.duration, call.price, call.started) == (None, None, None)
+    call = structure(
+        {"duration": empty, "price": empty, "StartTime": empty, "caller_name": empty}, Call
+    )
+    assert (call.duration, call.price, call.started, call.caller_name) == (None,) * 4
     assert structure({"status": empty}, Leg).status is None
 
 
@@ -204,6 +212,21 @@ class CachedHash:
 def test_a_class_with_extra_slots_is_built_through_init() -> None:
     first = structure({"name": "a"}, CachedHash)
     assert type(first) is CachedHash and hash(first) == hash(CachedHash("a"))
+
+
+@attrs.frozen
+class Pair:
+    left: Any
+    right: Any = None
+
+
+def test_a_positional_maker_makes_what_the_class_would() -> None:
+    make = positional_maker(Pair)
+    made = make(1, "two")
+    assert type(made) is Pair and made == Pair(1, "two") and hash(made) == hash(Pair(1, "two"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.left = 3  # type: ignore[misc]
+    assert positional_maker(CachedHash) is CachedHash  # an extra slot: only __init__ fills it
 
 
 @pytest.mark.parametrize(

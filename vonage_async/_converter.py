@@ -278,6 +278,39 @@ def _list_of(item: str) -> str:
     return f"([] if not v else [{one}] if len(v) == 1 else [{each} for x in v])"
 
 
+def _fillable(cls: type) -> bool:
+    """Whether assigning every field of ``cls`` makes the object ``__init__`` would: slotted,
+    no validators, converters, ``__attrs_pre_init__``/``__attrs_post_init__`` or extra slots."""
+    fields = attrs.fields(cls)
+    return (
+        not hasattr(cls, "__attrs_post_init__")
+        and not hasattr(cls, "__attrs_pre_init__")
+        and all(isinstance(getattr(cls, f.name, None), types.MemberDescriptorType) for f in fields)
+        and all(f.init and f.validator is None and f.converter is None for f in fields)
+        and not any(isinstance(f.default, _FACTORY) and f.default.takes_self for f in fields)
+        and _slots_are_fields(cls, fields)
+    )
+
+
+def positional_maker(cls: Callable[..., T]) -> Callable[..., T]:
+    """``cls(*values)`` with every field given in order, made by filling a writable twin (see
+    ``_model_structurer``): about twice as fast for frozen classes made by the thousand."""
+    if not isinstance(cls, type) or not attrs.has(cls) or not _fillable(cls):
+        return cls
+    names = [field.name for field in attrs.fields(cls)]
+    lines = [
+        f"def make({', '.join(f'a{i}' for i in range(len(names)))}):",
+        "    obj = _new(_twin)",
+        *(f"    obj.{name} = a{i}" for i, name in enumerate(names)),
+        "    obj.__class__ = _cls",
+        "    return obj",
+    ]
+    env: dict[str, Any] = {"_new": object.__new__, "_twin": _writable_twin(cls), "_cls": cls}
+    exec("\n".join(lines), env)
+    make: Callable[..., T] = env["make"]
+    return make
+
+
 def _writable_twin(cls: type) -> type:
     """A subclass of slotted ``cls`` adding nothing but plain attribute assignment.
 
@@ -305,15 +338,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
     """
     attrs.resolve_types(cls)
     fields = attrs.fields(cls)
-    slots = [getattr(cls, f.name, None) for f in fields]
-    direct = (
-        not hasattr(cls, "__attrs_post_init__")
-        and not hasattr(cls, "__attrs_pre_init__")
-        and all(isinstance(d, types.MemberDescriptorType) for d in slots)
-        and all(f.init and f.validator is None and f.converter is None for f in fields)
-        and not any(isinstance(f.default, _FACTORY) and f.default.takes_self for f in fields)
-        and _slots_are_fields(cls, fields)
-    )
+    direct = _fillable(cls)
     env: dict[str, Any] = {
         "_M": _MISSING,
         "_Mapping": Mapping,
@@ -322,6 +347,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         "_new": object.__new__,
         "_twin": _writable_twin(cls) if direct else None,
         "_BW": {word: flag for word, flag in _BOOL_WORDS.items() if word},
+        "_T": _TIMES.get,
         **{name: tp for tp, name in _EXACT.items()},
     }
     lines = [
@@ -348,7 +374,8 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             if _optional_scalar(field.type) is None:
                 value = f"(v if v.__class__ is str else {value})"
             else:
-                value = f"(v if v.__class__ is str and v != '' else {value})"
+                empty = "None if v is None or v == ''"
+                value = f"(v if v.__class__ is str and v != '' else {empty} else {value})"
         elif exact == "bool":  # "true"/"false" strings are the legacy API's booleans
             words = "_BW[v] if v.__class__ is str and v in _BW"
             value = f"(v if v.__class__ is bool else {words} else {value})"
@@ -357,7 +384,11 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         elif _is_open_enum(inner):
             env[f"_c{i}"] = _enum_cache(inner)
             value = f"((_c{i}.get(v) if v.__class__ is str else None) or {value})"
-        elif inner in _SCALARS:  # ``datetime | None``: one call instead of three
+        elif inner is datetime:  # ``datetime | None``: a time seen before needs no call
+            env[f"_f{i}"] = to_datetime
+            known = "(_T(v) if v.__class__ is str else None)"
+            value = f"({known} or (None if v is None or v == '' else _f{i}(v)))"
+        elif inner in _SCALARS:
             env[f"_f{i}"] = _SCALARS[inner]
             value = f"(None if v is None or v == '' else _f{i}(v))"
         elif model is not None:
