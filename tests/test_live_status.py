@@ -8,8 +8,10 @@ import gc
 import warnings
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
+import attrs
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -25,11 +27,19 @@ from vonage_async._events import (
     WatchState,
     diff_states,
 )
-from vonage_async.legacy._live_models import Availability, CallStatus, LiveStatus
+from vonage_async._watch import collector_paused
+from vonage_async.legacy._live_models import (
+    Availability,
+    CallStatus,
+    LineStatus,
+    LiveCall,
+    LiveExtension,
+    LiveStatus,
+)
 from vonage_async.legacy._live_status import (
     DocumentDecoder,
-    call_view,
-    extension_view,
+    call_changed,
+    extension_changed,
     observe,
 )
 
@@ -166,7 +176,11 @@ def _doc(calls: dict[str, str], name: str = "Ann") -> Any:
 
 def _diff(state: WatchState, obs: Any) -> tuple[list[Any], WatchState]:
     return diff_states(
-        state, obs, is_ended=lambda c: c.ended, extension_view=extension_view, call_view=call_view
+        state,
+        obs,
+        is_ended=lambda c: c.ended,
+        extension_changed=extension_changed,
+        call_changed=call_changed,
     )
 
 
@@ -202,6 +216,74 @@ def test_diff_vanished_call_ends_and_extension_changes_are_reported() -> None:
 
 
 # -- the watch loop -----------------------------------------------------------------------
+
+
+def test_only_what_a_user_sees_change_makes_an_update() -> None:
+    call = LiveCall(uid="a", call_status=CallStatus.RINGING, last_call_time=datetime(2024, 1, 1))
+    assert not call_changed(call, attrs.evolve(call, last_call_time=datetime(2024, 1, 2)))
+    for field, value in [
+        ("call_status", CallStatus.CONNECTED),
+        ("callername", "Bo"),
+        ("on_call_with_name", "Cy"),
+        ("is_recorded", True),
+        ("is_recording_ccr", True),
+        ("is_recording_odcr", True),
+        ("custom_tag", "t"),
+        ("number_originally_dialed", "15551234567"),
+        ("presence_call_id", "p1"),
+    ]:
+        assert call_changed(call, attrs.evolve(call, **{field: value})), field
+    ext = LiveExtension(extension="301", name="Ann", status=LineStatus.INBOUND, duration=5)
+    assert not extension_changed(ext, attrs.evolve(ext, duration=6, calls=[call]))
+    for field, value in [("name", "Bo"), ("status", None), ("phone_numbers", ["15550000000"])]:
+        assert extension_changed(ext, attrs.evolve(ext, **{field: value})), field
+
+
+def test_the_collector_is_paused_inside_only_and_left_as_it_was_found() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collector_paused():
+        raise KeyError("even when the block fails")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # whoever disabled it decides when it runs again
+    finally:
+        gc.enable()
+
+
+async def test_a_poll_is_decoded_and_diffed_in_one_pause_of_the_collector(
+    dash: DashServer, client: Vonage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vonage_async.legacy import _live_status
+
+    running: dict[str, list[bool]] = {"decode": [], "diff": [], "consumer": []}
+
+    def spy(name: str, real: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            running[name].append(gc.isenabled())
+            return real(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(DocumentDecoder, "decode", spy("decode", DocumentDecoder.decode))
+    monkeypatch.setattr(_live_status, "call_changed", spy("diff", call_changed))
+    async with client.legacy.live_status.watch(poll_timeout=2.0) as watch:
+        async for event in watch:
+            running["consumer"].append(gc.isenabled())
+            if isinstance(event, Snapshot):
+                await dash.set_call("301", "c1", "Ringing")
+            elif isinstance(event, CallStarted):
+                await dash.set_call("301", "c1", "Connected")
+            elif isinstance(event, CallUpdated):
+                break
+    assert running["decode"] and not any(running["decode"])
+    assert running["diff"] and not any(running["diff"])
+    assert all(running["consumer"])  # it runs again before events reach anyone
 
 
 async def test_long_scripted_sequence_with_faults_starts_and_ends_each_call_once(
@@ -487,16 +569,35 @@ def test_an_extension_too_deep_to_fingerprint_is_still_decoded() -> None:
         assert document.extensions[0].extension == "301"
 
 
-def test_after_a_document_where_everything_changed_one_is_decoded_without_looking() -> None:
+def test_a_document_whose_sample_is_all_new_is_decoded_without_fingerprinting_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vonage_async.legacy import _live_status
+
+    fingerprinted = []
+
+    def counting(raw: Any) -> bytes | None:
+        fingerprinted.append(raw["extension"])
+        return fingerprint(raw)
+
+    fingerprint = _live_status._fingerprint
+    monkeypatch.setattr(_live_status, "_fingerprint", counting)
+
     def document(tag: str) -> dict[str, Any]:
-        return {"extensions": [{"extension": str(n), "name": f"{tag}{n}"} for n in (1, 2)]}
+        return {"extensions": [{"extension": str(n), "name": f"{tag}{n}"} for n in range(100)]}
 
     decoder = DocumentDecoder()
-    first = decoder.decode(document("a"))
-    decoder.decode(document("b"))  # all changed: the next one is not looked at
-    unlooked = decoder.decode(document("a"))
-    assert unlooked.extensions[0] is not first.extensions[0]
-    assert unlooked.extensions[0] == first.extensions[0]
-    looked = decoder.decode(document("b"))  # compared with the last document looked at
+    decoder.decode(document("a"))  # nothing known yet: every extension is fingerprinted
+    assert len(fingerprinted) == 100
+    fingerprinted.clear()
+    busy = decoder.decode(document("b"))  # a busy account: the sample shows nothing known
+    assert len(fingerprinted) == DocumentDecoder.SAMPLE
+    fingerprinted.clear()
+    quiet = decoder.decode(document("b"))  # the sample is known again: look at everything
+    assert len(fingerprinted) == 100 + DocumentDecoder.SAMPLE
+    kept = {int(number) for number in fingerprinted[: DocumentDecoder.SAMPLE]}
+    for n, (before, after) in enumerate(zip(busy.extensions, quiet.extensions, strict=True)):
+        assert (after is before) == (n in kept)  # only the sample was kept from the busy one
+        assert after == before
     again = decoder.decode(document("b"))
-    assert again.extensions[0] is looked.extensions[0]
+    assert all(a is b for a, b in zip(quiet.extensions, again.extensions, strict=True))

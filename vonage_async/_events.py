@@ -9,10 +9,13 @@ between two reads (it is started and ended in the same batch).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
+
+from ._converter import positional_maker
 
 __all__ = [
     "AvailabilityChanged",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 CallKey = tuple[str | None, str]  # (extension, call id); no extension for Telephony watches
+Changed = Callable[[Any, Any], bool]  # (before, after): is the difference worth an event?
 
 
 class WatchEvent:
@@ -134,19 +138,26 @@ class WatchState:
         )
 
 
+# The diff makes an event per change, 500 a poll on a busy account: skip __init__'s frozen setattr.
+_started, _updated, _ended, _extension_updated = map(
+    positional_maker, (CallStarted, CallUpdated, CallEnded, ExtensionUpdated)
+)
+
+
 def diff_states(
     previous: WatchState,
     current: Observation,
     *,
     is_ended: Callable[[Any], bool],
-    extension_view: Callable[[Any], Hashable] = lambda ext: ext,
-    call_view: Callable[[Any], Hashable] = lambda call: call,
+    extension_changed: Changed = operator.ne,
+    call_changed: Changed = operator.ne,
     remember: int = 10_000,
 ) -> tuple[list[WatchEvent], WatchState]:
     """The events that lead from ``previous`` to ``current``, and the new state.
 
-    ``extension_view``/``call_view`` pick what counts as a change (not durations that tick
-    every second). ``remember`` bounds how many ended calls are kept to ignore their ghosts.
+    ``extension_changed``/``call_changed`` (before, after) say what counts as a change (not
+    durations that tick every second). ``remember`` bounds how many ended calls are kept to
+    ignore their ghosts.
     """
     events: list[WatchEvent] = []
     if previous.availability != current.availability and previous.availability is not None:
@@ -156,12 +167,12 @@ def diff_states(
         before = previous.extensions.get(number)
         if before is None:
             if previous.extensions:  # not on the very first observation
-                events.append(ExtensionUpdated(number, None, ext))
-        elif before is not ext and extension_view(before) != extension_view(ext):
-            events.append(ExtensionUpdated(number, before, ext))
+                events.append(_extension_updated(number, None, ext))
+        elif before is not ext and extension_changed(before, ext):
+            events.append(_extension_updated(number, before, ext))
     for number, before in previous.extensions.items():
         if number not in current.extensions:
-            events.append(ExtensionUpdated(number, before, None))
+            events.append(_extension_updated(number, before, None))
 
     active: dict[CallKey, Any] = {}
     ended = dict(previous.ended)
@@ -171,17 +182,17 @@ def diff_states(
         before = previous.calls.get(key)
         over = is_ended(call)
         if before is None:
-            events.append(CallStarted(key[0], call))
-        elif not over and before is not call and call_view(before) != call_view(call):
-            events.append(CallUpdated(key[0], call, before))
+            events.append(_started(key[0], call))
+        elif not over and before is not call and call_changed(before, call):
+            events.append(_updated(key[0], call, before))
         if over:
-            events.append(CallEnded(key[0], call))
+            events.append(_ended(key[0], call))
             ended[key] = None
         else:
             active[key] = call
     for key, before in previous.calls.items():
         if key not in current.calls and key not in ended:
-            events.append(CallEnded(key[0], before))
+            events.append(_ended(key[0], before))
             ended[key] = None
 
     while len(ended) > remember:

@@ -13,11 +13,10 @@ CallEnded comes one interval later). A call that fits on one page ends at the fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
-from .._events import Observation
+from .._events import Changed, Observation
 from .._watch import Filter, PollSource
 from ._models import Call, CallStatus
 
@@ -113,9 +112,16 @@ class ActiveCallsSource(PollSource):
         c: Call = call
         return c.end_time is not None or c.status in ENDED
 
-    def call_view(self, call: Any) -> Hashable:
-        c: Call = call
-        return (c.status, c.from_, c.to, tuple((leg.leg_id, leg.status) for leg in c.legs))
+    def change_tests(self) -> tuple[Changed, Changed]:
+        return super().change_tests()[0], _call_changed  # no extensions are observed here
+
+
+def _call_changed(before: Call, after: Call) -> bool:
+    return _view(before) != _view(after)
+
+
+def _view(call: Call) -> object:
+    return (call.status, call.from_, call.to, [(leg.leg_id, leg.status) for leg in call.legs])
 
 
 def watch_key(
