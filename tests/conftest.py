@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +18,13 @@ from vonage_async import Vonage
 from vonage_async._service import Service
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture(autouse=True)
+def _collector_left_running() -> Iterator[None]:
+    """Watchers hold the cyclic collector during a poll: no test may end with it still held."""
+    yield
+    assert gc.isenabled(), "the cyclic garbage collector was left disabled"
 
 
 @attrs.frozen
