@@ -28,14 +28,7 @@ from vonage_async._events import (
     diff_states,
 )
 from vonage_async._watch import collector_paused
-from vonage_async.legacy._live_models import (
-    Availability,
-    CallStatus,
-    LineStatus,
-    LiveCall,
-    LiveExtension,
-    LiveStatus,
-)
+from vonage_async.legacy import Availability, CallStatus, LiveStatus
 from vonage_async.legacy._live_status import (
     DocumentDecoder,
     call_changed,
@@ -219,6 +212,8 @@ def test_diff_vanished_call_ends_and_extension_changes_are_reported() -> None:
 
 
 def test_only_what_a_user_sees_change_makes_an_update() -> None:
+    from vonage_async.legacy import LineStatus, LiveCall, LiveExtension
+
     call = LiveCall(uid="a", call_status=CallStatus.RINGING, last_call_time=datetime(2024, 1, 1))
     assert not call_changed(call, attrs.evolve(call, last_call_time=datetime(2024, 1, 2)))
     for field, value in [
