@@ -14,7 +14,7 @@ from aiohttp import web
 from multidict import CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
-from vonage_async import Vonage
+from vonage_async import Vonage, _collector
 from vonage_async._service import Service
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -22,9 +22,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @pytest.fixture(autouse=True)
 def _collector_left_running() -> Iterator[None]:
-    """Watchers hold the cyclic collector during a poll: no test may end with it still held."""
+    """Watchers hold young collections back during a poll: no test may end with them held."""
     yield
     assert gc.isenabled(), "the cyclic garbage collector was left disabled"
+    assert gc.get_threshold()[0] != _collector.HELD_THRESHOLD, "young collections left held"
 
 
 @attrs.frozen

@@ -227,6 +227,21 @@ def test_a_positional_maker_makes_what_the_class_would() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         made.left = 3  # type: ignore[misc]
     assert positional_maker(CachedHash) is CachedHash  # an extra slot: only __init__ fills it
+    assert positional_maker(Doubled) is Doubled and positional_maker(Doubled)(2).left == 4
+    assert positional_maker(Named) is Named  # keyword-only: fields are not the positions
+
+
+@attrs.frozen(init=False)
+class Doubled:
+    left: int
+
+    def __init__(self, left: int) -> None:
+        self.__attrs_init__(left * 2)  # type: ignore[attr-defined]
+
+
+@attrs.frozen
+class Named:
+    left: int = attrs.field(kw_only=True)
 
 
 @pytest.mark.parametrize(

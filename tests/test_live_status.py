@@ -7,7 +7,7 @@ import contextlib
 import gc
 import warnings
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.dashui_server import PASSWORD, USERNAME, DashServer
-from vonage_async import Backoff, SessionLogin, Vonage, errors
+from vonage_async import Backoff, SessionLogin, Vonage, _collector, errors
 from vonage_async._converter import structure
 from vonage_async._events import (
     CallEnded,
@@ -27,7 +27,6 @@ from vonage_async._events import (
     WatchState,
     diff_states,
 )
-from vonage_async._watch import collector_paused
 from vonage_async.legacy import Availability, CallStatus, LiveStatus
 from vonage_async.legacy._live_status import (
     DocumentDecoder,
@@ -234,21 +233,8 @@ def test_only_what_a_user_sees_change_makes_an_update() -> None:
         assert extension_changed(ext, attrs.evolve(ext, **{field: value})), field
 
 
-def test_the_collector_is_paused_inside_only_and_left_as_it_was_found() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(KeyError), collector_paused():
-        raise KeyError("even when the block fails")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()  # whoever disabled it decides when it runs again
-    finally:
-        gc.enable()
+def held() -> bool:
+    return gc.get_threshold()[0] == _collector.HELD_THRESHOLD
 
 
 async def test_a_poll_is_decoded_and_diffed_with_the_collector_held_and_it_runs_between_polls(
@@ -260,7 +246,7 @@ async def test_a_poll_is_decoded_and_diffed_with_the_collector_held_and_it_runs_
 
     def spy(name: str, real: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            running[name].append(gc.isenabled())
+            running[name].append(not held())
             return real(*args, **kwargs)
 
         return wrapper
@@ -277,9 +263,9 @@ async def test_a_poll_is_decoded_and_diffed_with_the_collector_held_and_it_runs_
             elif isinstance(event, CallUpdated):
                 # The events, and the models they replace, die as this consumer reads them:
                 # the collector resumes only after its turn, one pass of the loop later.
-                held_while_reading = not gc.isenabled()
+                held_while_reading = held()
                 await asyncio.sleep(0)
-                assert held_while_reading and gc.isenabled()
+                assert held_while_reading and not held()
                 break
     assert running["decode"] and not any(running["decode"])
     assert running["diff"] and not any(running["diff"])
@@ -569,35 +555,55 @@ def test_an_extension_too_deep_to_fingerprint_is_still_decoded() -> None:
         assert document.extensions[0].extension == "301"
 
 
-def test_a_document_whose_sample_is_all_new_is_decoded_without_fingerprinting_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def count_fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from vonage_async.legacy import _live_status
 
-    fingerprinted = []
+    fingerprinted: list[str] = []
+    fingerprint = _live_status._fingerprint
 
     def counting(raw: Any) -> bytes | None:
         fingerprinted.append(raw["extension"])
         return fingerprint(raw)
 
-    fingerprint = _live_status._fingerprint
     monkeypatch.setattr(_live_status, "_fingerprint", counting)
+    return fingerprinted
 
-    def document(tag: str) -> dict[str, Any]:
-        return {"extensions": [{"extension": str(n), "name": f"{tag}{n}"} for n in range(100)]}
 
+def names(tag: str, busy: Iterable[int] = range(100)) -> dict[str, Any]:
+    """100 extensions; those in ``busy`` have a name that changes with ``tag``."""
+    return {
+        "extensions": [
+            {"extension": str(n), "name": f"{tag}{n}" if n in busy else f"quiet{n}"}
+            for n in range(100)
+        ]
+    }
+
+
+def test_a_busy_document_is_decoded_without_fingerprinting_all_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fingerprinted = count_fingerprints(monkeypatch)
     decoder = DocumentDecoder()
-    decoder.decode(document("a"))  # nothing known yet: every extension is fingerprinted
+    decoder.decode(names("a"))  # nothing known yet: every extension is fingerprinted
     assert len(fingerprinted) == 100
     fingerprinted.clear()
-    busy = decoder.decode(document("b"))  # a busy account: the sample shows nothing known
-    assert len(fingerprinted) == DocumentDecoder.SAMPLE
+    busy = decoder.decode(names("b"))  # a busy account: the sample shows nothing known
+    assert len(fingerprinted) <= 2 * DocumentDecoder.SAMPLE
+    sampled = {int(number) for number in fingerprinted}
     fingerprinted.clear()
-    quiet = decoder.decode(document("b"))  # the sample is known again: look at everything
-    assert len(fingerprinted) == 100 + DocumentDecoder.SAMPLE
-    kept = {int(number) for number in fingerprinted[: DocumentDecoder.SAMPLE]}
+    quiet = decoder.decode(names("b"))  # it went quiet: seen at once, then looked at in full
+    assert sorted(fingerprinted) == sorted(str(n) for n in range(100))
     for n, (before, after) in enumerate(zip(busy.extensions, quiet.extensions, strict=True)):
-        assert (after is before) == (n in kept)  # only the sample was kept from the busy one
+        assert (after is before) == (n in sampled)  # only the sample was kept from the busy one
         assert after == before
-    again = decoder.decode(document("b"))
+    again = decoder.decode(names("b"))
     assert all(a is b for a, b in zip(quiet.extensions, again.extensions, strict=True))
+
+
+def test_busy_extensions_in_the_sampled_places_do_not_hide_the_quiet_rest() -> None:
+    decoder = DocumentDecoder()
+    first = decoder.decode(names("t0", busy=range(0, 100, 13)))
+    for turn in range(1, 6):
+        document = decoder.decode(names(f"t{turn}", busy=range(0, 100, 13)))
+    reused = [a is b for a, b in zip(first.extensions, document.extensions, strict=True)]
+    assert reused.count(True) == 100 - len(range(0, 100, 13))

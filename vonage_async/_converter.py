@@ -282,8 +282,11 @@ def _fillable(cls: type) -> bool:
     """Whether assigning every field of ``cls`` makes the object ``__init__`` would: slotted,
     no validators, converters, ``__attrs_pre_init__``/``__attrs_post_init__`` or extra slots."""
     fields = attrs.fields(cls)
+    init = getattr(vars(cls).get("__init__"), "__code__", None)
     return (
-        not hasattr(cls, "__attrs_post_init__")
+        init is not None
+        and init.co_filename.startswith("<attrs generated")  # not a hand-written __init__
+        and not hasattr(cls, "__attrs_post_init__")
         and not hasattr(cls, "__attrs_pre_init__")
         and all(isinstance(getattr(cls, f.name, None), types.MemberDescriptorType) for f in fields)
         and all(f.init and f.validator is None and f.converter is None for f in fields)
@@ -292,11 +295,13 @@ def _fillable(cls: type) -> bool:
     )
 
 
-def positional_maker(cls: Callable[..., T]) -> Callable[..., T]:
+def positional_maker(cls: type[T]) -> Callable[..., T]:
     """``cls(*values)`` with every field given in order, made by filling a writable twin (see
     ``_model_structurer``): about twice as fast for frozen classes made by the thousand."""
-    if not isinstance(cls, type) or not attrs.has(cls) or not _fillable(cls):
-        return cls
+    plain: Callable[..., T] = cls
+    # kw_only fields: the order of the fields is not the order of the arguments
+    if not attrs.has(cls) or not _fillable(cls) or any(f.kw_only for f in attrs.fields(cls)):
+        return plain
     names = [field.name for field in attrs.fields(cls)]
     lines = [
         f"def make({', '.join(f'a{i}' for i in range(len(names)))}):",
@@ -388,9 +393,6 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             env[f"_f{i}"] = to_datetime
             known = "(_T(v) if v.__class__ is str else None)"
             value = f"({known} or (None if v is None or v == '' else _f{i}(v)))"
-        elif inner in _SCALARS:
-            env[f"_f{i}"] = _SCALARS[inner]
-            value = f"(None if v is None or v == '' else _f{i}(v))"
         elif model is not None:
             env[f"_m{i}"], env[f"_mt{i}"] = conv.get_structure_hook(model), model
             value = f"(None if v is None else _m{i}(v, _mt{i}))"

@@ -139,9 +139,10 @@ class WatchState:
 
 
 # The diff makes an event per change, 500 a poll on a busy account: skip __init__'s frozen setattr.
-_started, _updated, _ended, _extension_updated = map(
-    positional_maker, (CallStarted, CallUpdated, CallEnded, ExtensionUpdated)
-)
+_started = positional_maker(CallStarted)
+_updated = positional_maker(CallUpdated)
+_ended = positional_maker(CallEnded)
+_extension_updated = positional_maker(ExtensionUpdated)
 
 
 def diff_states(

@@ -15,15 +15,14 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-import gc
 import logging
 import operator
 from collections import deque
-from collections.abc import AsyncGenerator, Collection, Iterator
+from collections.abc import AsyncGenerator, Collection
 from types import TracebackType
 from typing import Any
 
-from . import _validation as check, errors
+from . import _collector, _validation as check, errors
 from ._events import (
     Changed,
     Observation,
@@ -38,46 +37,6 @@ from ._transport import Backoff
 logger = logging.getLogger("vonage_async")
 
 Filter = frozenset[str] | None  # None: every extension
-
-
-_holding = False  # a watcher disabled the cyclic collector and owes its re-enabling
-
-
-def hold_collector() -> bool:
-    """Disable CPython's cyclic collector, unless it is off already; True if this call did."""
-    global _holding
-    if _holding or not gc.isenabled():
-        return False
-    gc.disable()
-    _holding = True
-    return True
-
-
-def release_collector() -> None:
-    """Re-enable the collector if a watcher holds it (safe to call any number of times)."""
-    global _holding
-    if _holding:
-        _holding = False
-        gc.enable()
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold the cyclic collector over a burst of allocation that never awaits.
-
-    A poll's document is thousands of containers, most dead a moment later. With the collector
-    running they set off several young collections, which promote them to the old generation
-    as if they lived, and so every ~30 polls a full collection walks the whole heap (~20 ms, a
-    delay for that poll's events). Held, the dead ones are freed by reference counting and
-    the collector runs afterwards on what survived. (Mercurial's ``nogc`` does the same for its
-    big parses.) A collector someone else disabled stays disabled.
-    """
-    held = hold_collector()
-    try:
-        yield
-    finally:
-        if held:
-            release_collector()
 
 
 class PollSource(abc.ABC):
@@ -241,7 +200,7 @@ class Hub:
             self._fail(exc)
         finally:
             self._read = None
-            release_collector()
+            _collector.release()
 
     async def _loop(self) -> None:
         failures = 0
@@ -288,24 +247,24 @@ class Hub:
             first = True
 
     async def _read_and_deliver(self, extensions: Filter, first: bool) -> None:
-        release_collector()  # in case the last poll's release never got its turn
+        _collector.release()  # in case the last poll's release never got its turn
         received = await self.source.read(extensions, first=first)
         if received is None:
             return
-        # Decoding, diffing and queueing a poll is one burst of allocation (collector_paused).
-        held = hold_collector()
+        # Decoding, diffing and queueing a poll is one burst of allocation (see _collector).
+        held = _collector.hold()
         try:
             self._deliver(self.source.observe(received))
         except BaseException:
             if held:
-                release_collector()
+                _collector.release()
             raise
         if held:
             # The events just queued, and the models they replace, die as soon as the consumers
-            # woken above have read them: resume the collector after their turn on the loop,
-            # so reference counting frees them instead of a young collection promoting them
-            # (with 500 changes a poll that is a full collection every ~140 polls, or none).
-            asyncio.get_running_loop().call_soon(release_collector)
+            # woken above have read them: release after their turn on the loop, so reference
+            # counting frees them instead of a young collection promoting them (with 500
+            # changes a poll that is a full collection every ~140 polls, or none).
+            asyncio.get_running_loop().call_soon(_collector.release)
 
     def _deliver(self, observation: Observation) -> None:
         self.reads += 1

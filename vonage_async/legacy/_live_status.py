@@ -17,12 +17,12 @@ from typing import Any
 
 import attrs
 
-from .. import _validation as check, errors
+from .. import _collector, _validation as check, errors
 from .._converter import structure
 from .._events import Changed, Observation, Snapshot
 from .._service import Service
 from .._transport import Backoff, Response
-from .._watch import Filter, Hub, PollSource, Watch, collector_paused
+from .._watch import Filter, Hub, PollSource, Watch
 from ..auth import SessionLogin
 from ._live_models import LiveCall, LiveExtension, LiveStatus as LiveStatusDocument
 
@@ -199,7 +199,7 @@ async def fetch(service: Service, extensions: Filter, *, first: bool) -> LiveSta
     response = await request(service, extensions, first=first, retry=True)
     if response is None:
         return None
-    with collector_paused():  # decode is a call: its parsed JSON is freed before this ends
+    with _collector.held():  # decode is a call: its parsed JSON is freed before this ends
         return decode(response, DocumentDecoder())
 
 
@@ -208,15 +208,16 @@ class DocumentDecoder:
     same as in an earlier document: most polls change one extension of many.
 
     A busy account, where every extension on a call ticks, changes whole documents; there
-    recognising extensions costs more than it saves. So a few extensions spread over the
-    document are looked at first, and when none of them was seen before the rest are decoded
-    without looking (only the sample is kept for the next document).
+    recognising extensions costs more than it saves. So a sample of extensions spread over
+    the document is looked at first, and when none of them was seen before, the rest are
+    decoded without looking; the sample is remembered beside what was seen before it.
     """
 
     SAMPLE = 8
 
     def __init__(self) -> None:
         self._known: dict[bytes, LiveExtension] = {}
+        self._turn = 0
 
     def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
         raw_extensions = data.get("extensions")
@@ -232,21 +233,28 @@ class DocumentDecoder:
     def _recognise(self, raw_extensions: list[Any]) -> list[LiveExtension]:
         known = self._known
         count = len(raw_extensions)
+        sample: dict[int, bytes | None] = {}
         if known and count > self.SAMPLE:
-            sample = {
-                at: _fingerprint(raw_extensions[at])
-                for at in range(0, count, -(-count // self.SAMPLE))
-            }
+            # The places sampled last time (compared like with like, so an account that just
+            # went quiet is seen at once) and the next ones (so that busy extensions sitting
+            # in the sampled places cannot hide the quiet rest for long).
+            step = -(-count // self.SAMPLE)
+            self._turn += 1
+            for turn in (self._turn - 1, self._turn):
+                for at in range(turn % step, count, step):
+                    sample[at] = _fingerprint(raw_extensions[at])
             if not any(text in known for text in sample.values()):
                 extensions = [_decode_extension(raw) for raw in raw_extensions]
-                self._known = {
-                    text: extensions[at] for at, text in sample.items() if text is not None
-                }
+                if len(known) > 2 * count:  # what busy documents' samples add stays bounded
+                    known.clear()
+                for at, text in sample.items():
+                    if text is not None:
+                        known[text] = extensions[at]
                 return extensions
         fresh: dict[bytes, LiveExtension] = {}
         extensions = []
-        for raw in raw_extensions:
-            text = _fingerprint(raw)
+        for at, raw in enumerate(raw_extensions):
+            text = sample[at] if at in sample else _fingerprint(raw)
             model = known.get(text) if text is not None else None
             if model is None:
                 model = _decode_extension(raw)
