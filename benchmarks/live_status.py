@@ -7,11 +7,10 @@ server answering, the transfer, decoding the 500-extension document, the diff an
 RSS is read from ``/proc/self/statm`` after a warm-up and again after the measured polls.
 
 The watcher runs in a freshly spawned interpreter, so the heap that CPython's collector walks is
-a watcher's. The watcher holds the collector while it decodes and diffs a poll, but about one
-poll in 140 still lands on a full collection of that heap (about 37,000 objects, mostly
-asyncio's and aiohttp's; 10 to 25 ms here): a second run calls ``gc.freeze()`` after the
-warm-up, as latency-minded services do, to show how much (reported; the target applies to the
-default).
+a watcher's (about 37,000 objects, mostly asyncio's and aiohttp's; a full collection of it
+takes 10 to 25 ms here). A second run calls ``gc.freeze()`` after the warm-up, as
+latency-minded services do, to show what the collector still costs the watcher, which holds
+young collections back while it handles a poll (reported; the target applies to the default).
 """
 
 from __future__ import annotations
