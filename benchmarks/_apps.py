@@ -97,13 +97,19 @@ def dashui_app(*, extensions: int = 500) -> web.Application:
     A long poll (no ``firstRequest``) changes every extension's call the moment it arrives,
     stamps the change with ``time.monotonic_ns()`` in ``customTag`` and answers at once.
     """
-    template = json.dumps(
-        {
-            "availability": "AVAILABLE",
-            "numAvailableExts": extensions,
-            "numUnavailableExts": 0,
-            "extensions": [_live_extension(n) for n in range(extensions)],
-        }
+    # The document in pieces around the tag, so that answering costs one join: the server
+    # stands in for Vonage's, and its own work should not weigh on the client's latencies.
+    pieces = (
+        json.dumps(
+            {
+                "availability": "AVAILABLE",
+                "numAvailableExts": extensions,
+                "numUnavailableExts": 0,
+                "extensions": [_live_extension(n) for n in range(extensions)],
+            }
+        )
+        .encode()
+        .split(TAG.encode())
     )
 
     async def login(request: web.Request) -> web.Response:
@@ -120,10 +126,8 @@ def dashui_app(*, extensions: int = 500) -> web.Application:
         if request.cookies.get("JSESSIONID") != "bench-session":
             return web.Response(status=403, text="USER NOT LOGGED IN")
         first = request.query.get("firstRequest") == "true"
-        tag = "0" if first else str(time.monotonic_ns())
-        return web.Response(
-            body=template.replace(TAG, tag).encode(), content_type="application/json"
-        )
+        tag = b"0" if first else b"%d" % time.monotonic_ns()
+        return web.Response(body=tag.join(pieces), content_type="application/json")
 
     app = web.Application()
     app.router.add_get("/appserver/rest/user/null", login)
