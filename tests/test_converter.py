@@ -215,6 +215,59 @@ def test_a_class_with_extra_slots_is_built_through_init() -> None:
 
 
 @attrs.frozen
+class Wide:
+    """Enough fields that the converter learns the key sets it is sent."""
+
+    a: str = ""
+    b: int | None = None
+    c: bool | None = None
+    d: str | None = None
+    e: datetime | None = None
+    f: list[str] = attrs.field(factory=list)
+    g: CallState | None = None
+    h: str | None = attrs.field(default=None, metadata=wire("h", aliases=("H",)))
+    i: str = "i-default"
+
+
+WIDE = {"a": "x", "b": "7", "c": "true", "d": "", "e": "1600000000", "f": [1], "g": "ringing"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {**WIDE, "h": "h1"},  # the key set learnt first
+        {**WIDE, "h": 2},
+        dict(reversed(list({**WIDE, "h": "h1"}.items()))),  # the same keys, another order
+        {**WIDE, "i": "i1"},  # as long, but i instead of h: not the key set learnt
+        {**WIDE, "zzz": "unknown"},  # as long, with a key that is no field's
+        {**WIDE, "H": "by alias"},
+        {**WIDE, "h": "h1", "H": "both"},  # the name wins over the alias
+        {**WIDE, "h": "h1", "i": "i1"},
+        WIDE,
+    ],
+)
+def test_learnt_key_sets_decode_as_the_general_way_does(data: dict[str, Any]) -> None:
+    def expected(item: dict[str, Any]) -> Wide:
+        return Wide(
+            a=item["a"],
+            b=7,
+            c=True,
+            d=None,
+            e=to_datetime("1600000000"),
+            f=["1"],
+            g=CallState.RINGING,
+            h=None if "h" not in item and "H" not in item else str(item.get("h", item.get("H"))),
+            i=item.get("i", "i-default"),
+        )
+
+    first = {**WIDE, "h": "h1"}
+    for item in (first, data, first, data):  # learnt from the first, then used for both
+        assert structure(item, Wide) == expected(item)
+    with pytest.raises(errors.DecodeError):
+        structure({**WIDE, "h": "h1", "c": object()}, Wide)  # the learnt way raises too
+
+
+@attrs.frozen
 class Pair:
     left: Any
     right: Any = None

@@ -355,13 +355,32 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         "_T": _TIMES.get,
         **{name: tp for tp, name in _EXACT.items()},
     }
+    shaped = direct and len(fields) >= _SHAPED_FIELDS
+    shapes: dict[int, Any] = {}  # a dict's length -> a function for the one key set learnt
+    env["_S"] = shapes.get
+    check = "    if o.__class__ is not _dict and not isinstance(o, _Mapping):"
+    if shaped:
+        check = "    elif f is None and not isinstance(o, _Mapping):"
     lines = [
         "def structure(o, _):",
-        "    if o.__class__ is not _dict and not isinstance(o, _Mapping):",
+        *(
+            [
+                "    f = _S(len(o), _M) if o.__class__ is _dict else None",
+                "    if f is not None and f is not _M:",
+                "        try:",
+                "            return f(o)",
+                "        except KeyError:  # not the key set learnt: the general way",
+                "            pass",
+            ]
+            if shaped
+            else []
+        ),
+        check,
         "        raise ValueError('expected an object, got ' + type(o).__name__)",
         "    g = o.get",
         "    obj = _new(_twin)" if direct else "    kw = {}",
     ]
+    specs: list[tuple[str, list[str], str, str | None]] = []  # name, wire names, value, missing
     for i, field in enumerate(fields):
         wire = wire_name(cls, field)
         lines.append(f"    v = g({wire!r}, _M)")
@@ -415,21 +434,71 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         if not direct:
             lines.append(f"    if v is not _M: kw[{field.alias!r}] = {value}")
             continue
+        default: str | None
         if field.default is attrs.NOTHING:
             lines.append(f"    if v is _M: raise ValueError('missing field {wire}')")
-            missing = "None"
+            default, missing = None, "None"
         elif isinstance(field.default, _FACTORY):
             env[f"_d{i}"] = field.default.factory
             # A literal is cheaper than calling the factory, and means the same for these two.
-            missing = _EMPTY_LITERALS.get(field.default.factory, f"_d{i}()")
+            default = missing = _EMPTY_LITERALS.get(field.default.factory, f"_d{i}()")
         else:
             env[f"_d{i}"] = field.default
-            missing = f"_d{i}"
+            default = missing = f"_d{i}"
         lines.append(f"    obj.{field.name} = {missing} if v is _M else {value}")
-    lines += ["    obj.__class__ = _cls", "    return obj"] if direct else ["    return _cls(**kw)"]
+        specs.append((field.name, [wire, *field.metadata.get(ALIASES, ())], value, default))
+    if not direct:
+        lines.append("    return _cls(**kw)")
+    else:
+        if shaped:
+            env["_learn"] = lambda o: _learn_shape(o, specs, shapes, env)
+            lines.append("    if f is _M: _learn(o)")
+        lines += ["    obj.__class__ = _cls", "    return obj"]
     exec("\n".join(lines), env)
     structure: Callable[[Any, Any], Any] = env["structure"]
     return structure
+
+
+_SHAPED_FIELDS = 8  # below this, choosing a learnt key set costs what the lookups it saves do
+_SHAPES_KEPT = 8
+
+
+def _learn_shape(
+    o: dict[str, Any],
+    specs: list[tuple[str, list[str], str, str | None]],
+    shapes: dict[int, Any],
+    env: dict[str, Any],
+) -> None:
+    """Write a structure function for the key set of ``o``, used for dicts of its length.
+
+    Servers send the same keys object after object, and ``o[key]`` is cheaper than
+    ``o.get(key, missing)`` and its test. The function reads every key of the set, so a dict
+    of the same length that it reads without a KeyError has exactly this key set. Key sets
+    with keys that are not fields, or with a field under two names, are not learnt.
+    """
+    size = len(o)
+    shapes[size] = None  # unless learnt below, dicts of this length take the general way
+    if len(shapes) > _SHAPES_KEPT:
+        return
+    lines = ["def shaped(o):", "    obj = _new(_twin)"]
+    read = 0
+    for name, wires, value, default in specs:
+        present = [wire for wire in wires if wire in o]
+        if len(present) > 1:
+            return
+        if present:
+            read += 1
+            lines += [f"    v = o[{present[0]!r}]", f"    obj.{name} = {value}"]
+        elif default is None:
+            return
+        else:
+            lines.append(f"    obj.{name} = {default}")
+    if read != size:  # keys that are no field's
+        return
+    lines += ["    obj.__class__ = _cls", "    return obj"]
+    code: dict[str, Any] = {}
+    exec("\n".join(lines), env, code)
+    shapes[size] = code["shaped"]
 
 
 def _make_converter() -> cattrs.Converter:
