@@ -459,7 +459,7 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
     return structure
 
 
-_SHAPED_FIELDS = 8  # below this, choosing a learnt key set costs what the lookups it saves do
+_SHAPED_FIELDS = 5  # below this, choosing a learnt key set costs what the lookups it saves do
 _SHAPES_KEPT = 8
 
 
