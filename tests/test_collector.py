@@ -54,6 +54,11 @@ def test_a_release_keeps_what_the_application_chose_meanwhile() -> None:
         gc.set_threshold(5_000, 20, 20)
         _collector.release()
         assert gc.get_threshold() == (5_000, 20, 20)
+        assert _collector.hold()
+        held = gc.get_threshold()  # what code running during the hold reads
+        gc.set_threshold(held[0], held[1], held[2] * 2)
+        _collector.release()
+        assert gc.get_threshold() == (5_000, 20, 40)
     finally:
         gc.enable()
         gc.set_threshold(*before)

@@ -36,11 +36,13 @@ def hold() -> bool:
 
 
 def release() -> None:
-    """End a hold (any number of calls). Thresholds the application set meanwhile stay."""
+    """End a hold (any number of calls). What the application set meanwhile stays, except
+    the held first threshold itself: code running during a hold reads that one."""
     global _replaced
     replaced, _replaced = _replaced, None
-    if replaced is not None and gc.get_threshold() == (HELD_THRESHOLD, *replaced[1:]):
-        gc.set_threshold(*replaced)
+    now = gc.get_threshold()
+    if replaced is not None and now[0] == HELD_THRESHOLD:
+        gc.set_threshold(replaced[0], *now[1:])
 
 
 @contextlib.contextmanager

@@ -355,7 +355,9 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         "_T": _TIMES.get,
         **{name: tp for tp, name in _EXACT.items()},
     }
+    # Not for aliases: a dict could then hold a field under two names, unseen by the key count.
     shaped = direct and len(fields) >= _SHAPED_FIELDS
+    shaped = shaped and not any(field.metadata.get(ALIASES) for field in fields)
     shapes: dict[int, Any] = {}  # a dict's length -> a function for the one key set learnt
     env["_S"] = shapes.get
     check = "    if o.__class__ is not _dict and not isinstance(o, _Mapping):"
@@ -367,10 +369,10 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
             [
                 "    f = _S(len(o), _M) if o.__class__ is _dict else None",
                 "    if f is not None and f is not _M:",
-                "        try:",
-                "            return f(o)",
-                "        except KeyError:  # not the key set learnt: the general way",
-                "            pass",
+                "        r = f(o)",
+                "        if r is not _M:",
+                "            return r",
+                "        f = _missed(len(o))  # not the key set learnt: the general way",
             ]
             if shaped
             else []
@@ -451,7 +453,9 @@ def _model_structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any],
         lines.append("    return _cls(**kw)")
     else:
         if shaped:
+            misses: dict[int, int] = {}
             env["_learn"] = lambda o: _learn_shape(o, specs, shapes, env)
+            env["_missed"] = lambda size: _missed_shape(size, shapes, misses)
             lines.append("    if f is _M: _learn(o)")
         lines += ["    obj.__class__ = _cls", "    return obj"]
     exec("\n".join(lines), env)
@@ -472,33 +476,53 @@ def _learn_shape(
     """Write a structure function for the key set of ``o``, used for dicts of its length.
 
     Servers send the same keys object after object, and ``o[key]`` is cheaper than
-    ``o.get(key, missing)`` and its test. The function reads every key of the set, so a dict
-    of the same length that it reads without a KeyError has exactly this key set. Key sets
-    with keys that are not fields, or with a field under two names, are not learnt.
+    ``o.get(key, missing)`` and its test. The function reads every key of the set before
+    anything else (a KeyError there means another key set: it answers ``_M``), so a dict of
+    the same length that it reads has exactly this key set. Key sets with keys that are not
+    fields' are not learnt.
     """
     size = len(o)
-    shapes[size] = None  # unless learnt below, dicts of this length take the general way
-    if len(shapes) > _SHAPES_KEPT:
-        return
-    lines = ["def shaped(o):", "    obj = _new(_twin)"]
-    read = 0
-    for name, wires, value, default in specs:
-        present = [wire for wire in wires if wire in o]
-        if len(present) > 1:
-            return
-        if present:
-            read += 1
-            lines += [f"    v = o[{present[0]!r}]", f"    obj.{name} = {value}"]
+    shapes.setdefault(size, None)  # unless learnt below, this length takes the general way
+    present = [wires[0] for _, wires, _, _ in specs if wires[0] in o]
+    if len(shapes) > _SHAPES_KEPT or len(present) != size or len(set(present)) != size:
+        return  # too many key sets kept, or keys that are no field's
+    reads, fills = [], []
+    for n, (name, wires, value, default) in enumerate(specs):
+        if wires[0] in o:
+            reads.append(f"        v{n} = o[{wires[0]!r}]")
+            fills += [f"    v = v{n}", f"    obj.{name} = {value}"]
         elif default is None:
             return
         else:
-            lines.append(f"    obj.{name} = {default}")
-    if read != size:  # keys that are no field's
-        return
-    lines += ["    obj.__class__ = _cls", "    return obj"]
+            fills.append(f"    obj.{name} = {default}")
+    lines = [
+        "def shaped(o):",
+        "    try:",
+        *reads,
+        "    except KeyError:",
+        "        return _M",
+        "    obj = _new(_twin)",
+        *fills,
+        "    obj.__class__ = _cls",
+        "    return obj",
+    ]
     code: dict[str, Any] = {}
     exec("\n".join(lines), env, code)
     shapes[size] = code["shaped"]
+
+
+def _missed_shape(size: int, shapes: dict[int, Any], misses: dict[int, int]) -> Any:
+    """A dict of a learnt length had other keys: learn from it instead, if it can be (the
+    first dict may have been the odd one), twice at most; then that length takes the
+    general way."""
+    misses[size] = misses.get(size, 0) + 1
+    if misses[size] > _RELEARNED:
+        shapes[size] = None
+        return None
+    return _MISSING
+
+
+_RELEARNED = 2
 
 
 def _make_converter() -> cattrs.Converter:

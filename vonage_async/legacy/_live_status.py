@@ -245,7 +245,8 @@ class DocumentDecoder:
                     sample[at] = _fingerprint(raw_extensions[at])
             if not any(text in known for text in sample.values()):
                 extensions = [_decode_extension(raw) for raw in raw_extensions]
-                if len(known) > 2 * count:  # what busy documents' samples add stays bounded
+                # What a busy account's samples add is kept to about one document's worth.
+                if len(known) > count + 2 * self.SAMPLE:
                     known.clear()
                 for at, text in sample.items():
                     if text is not None:
