@@ -262,8 +262,8 @@ class Hub:
         if held:
             # The events just queued, and the models they replace, die as soon as the consumers
             # woken above have read them: release after their turn on the loop, so reference
-            # counting frees them instead of a young collection promoting them (with 500
-            # changes a poll that is a full collection every ~140 polls, or none).
+            # counting frees them instead of a young collection promoting them. (With 500
+            # changes a poll, releasing at once meant a full collection every ~140 polls.)
             asyncio.get_running_loop().call_soon(_collector.release)
 
     def _deliver(self, observation: Observation) -> None:
