@@ -126,13 +126,23 @@ class TokenGateway:
 
 
 async def gateway_client(
-    loopback: Start, gateway: TokenGateway, **oauth: Any
+    loopback: Start,
+    gateway: TokenGateway,
+    *,
+    retry: RetryPolicy = FAST,
+    timeout: float = 30.0,
+    **oauth: Any,
 ) -> tuple[Loopback, Vonage, OAuth2]:
     server = await loopback(gateway.app)
     oauth.setdefault("client_id", "app")
     oauth.setdefault("client_secret", CLIENT_SECRET)
     auth = OAuth2(token_url=str(server.make_url("/token")), **oauth)
-    client = Vonage(vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=FAST)
+    client = Vonage(
+        vbc_auth=auth,
+        vbc_url=str(server.make_url("/t/vbc.prod")),
+        retry=retry,
+        timeout=timeout,
+    )
     return server, client, auth
 
 
@@ -407,17 +417,9 @@ async def test_an_authorization_code_survives_a_gateway_outage(
 async def test_token_outages_follow_the_retry_policy(loopback: Start, service: Any) -> None:
     gateway = TokenGateway()
     gateway.outages = 1
-    server = await loopback(gateway.app)
-    auth = OAuth2(
-        "app",
-        CLIENT_SECRET,
-        username="jane",
-        password=PASSWORD,
-        token_url=str(server.make_url("/token")),
-    )
     no_status_retries = RetryPolicy(statuses=frozenset(), backoff=FAST.backoff)
-    client = Vonage(
-        vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=no_status_retries
+    server, client, _ = await gateway_client(
+        loopback, gateway, retry=no_status_retries, username="jane", password=PASSWORD
     )
     async with client:
         with pytest.raises(errors.ServerError):
@@ -429,16 +431,8 @@ async def test_callers_waiting_on_a_hung_token_request_share_its_failure(
     loopback: Start, service: Any
 ) -> None:
     gateway = TokenGateway(delay=5.0)
-    server = await loopback(gateway.app)
-    auth = OAuth2(
-        "app",
-        CLIENT_SECRET,
-        username="jane",
-        password=PASSWORD,
-        token_url=str(server.make_url("/token")),
-    )
-    client = Vonage(
-        vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=FAST, timeout=0.3
+    _, client, _ = await gateway_client(
+        loopback, gateway, timeout=0.3, username="jane", password=PASSWORD
     )
     async with client:
         started = asyncio.get_running_loop().time()
