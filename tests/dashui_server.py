@@ -49,6 +49,17 @@ class DashServer:
             self.changed.notify_all()
 
     async def set_call(self, ext: str, uid: str, status: str, **extra: Any) -> None:
+        self.put_call(ext, uid, status, **extra)
+        await self._bump()
+
+    async def set_calls(self, calls: dict[str, tuple[str, str]]) -> None:
+        """Several extensions' calls ({extension: (uid, status)}) in one change."""
+        for ext, (uid, status) in calls.items():
+            self.put_call(ext, uid, status)
+        await self._bump()
+
+    def put_call(self, ext: str, uid: str, status: str, **extra: Any) -> None:
+        """A call's new state, served from the next answer on (no waiting poll is woken)."""
         self.extensions[ext]["calls"][uid] = {
             "uid": uid,
             "presenceCallId": uid.split("-")[0],
@@ -58,7 +69,6 @@ class DashServer:
             "isRecorded": "false",
             **extra,
         }
-        await self._bump()
 
     async def drop_call(self, ext: str, uid: str) -> None:
         self.extensions[ext]["calls"].pop(uid, None)

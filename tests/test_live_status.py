@@ -179,7 +179,7 @@ def _diff(state: WatchState, obs: Any) -> tuple[list[Any], WatchState]:
 def test_diff_starts_updates_and_ends_each_call_once() -> None:
     state = WatchState()
     events, state = _diff(state, _doc({}))
-    assert events == []
+    assert [(type(e), e.previous) for e in events] == [(ExtensionUpdated, None)]  # it appeared
     events, state = _diff(state, _doc({"a": "Ringing"}))
     assert [type(e) for e in events] == [CallStarted]
     events, state = _diff(state, _doc({"a": "Connected"}))
@@ -251,7 +251,9 @@ async def test_a_poll_is_decoded_and_diffed_with_the_collector_held_and_it_runs_
 
         return wrapper
 
-    monkeypatch.setattr(DocumentDecoder, "decode", spy("decode", DocumentDecoder.decode))
+    monkeypatch.setattr(
+        _live_status, "_decode_extension", spy("decode", _live_status._decode_extension)
+    )
     monkeypatch.setattr(_live_status, "call_changed", spy("diff", call_changed))
     monkeypatch.setattr(_live_status, "request", spy("request", _live_status.request))
     async with client.legacy.live_status.watch(poll_timeout=2.0) as watch:
@@ -262,8 +264,11 @@ async def test_a_poll_is_decoded_and_diffed_with_the_collector_held_and_it_runs_
                 await dash.set_call("301", "c1", "Connected")
             elif isinstance(event, CallUpdated):
                 # The events, and the models they replace, die as this consumer reads them:
-                # the collector resumes only after its turn, one pass of the loop later.
+                # the collector resumes only after the poll's last part and the consumers'
+                # turn after it, two passes of the loop later.
                 held_while_reading = held()
+                await asyncio.sleep(0)
+                assert held()
                 await asyncio.sleep(0)
                 assert held_while_reading and not held()
                 break

@@ -23,6 +23,7 @@ __all__ = [
     "CallRef",
     "CallStarted",
     "CallUpdated",
+    "Differ",
     "ExtensionUpdated",
     "Observation",
     "Snapshot",
@@ -160,51 +161,131 @@ def diff_states(
     durations that tick every second). ``remember`` bounds how many ended calls are kept to
     ignore their ghosts.
     """
-    events: list[WatchEvent] = []
-    if previous.availability != current.availability and previous.availability is not None:
-        events.append(AvailabilityChanged(previous.availability, current.availability))
-
-    for number, ext in current.extensions.items():
-        before = previous.extensions.get(number)
-        if before is None:
-            if previous.extensions:  # not on the very first observation
-                events.append(_extension_updated(number, None, ext))
-        elif before is not ext and extension_changed(before, ext):
-            events.append(_extension_updated(number, before, ext))
-    for number, before in previous.extensions.items():
-        if number not in current.extensions:
-            events.append(_extension_updated(number, before, None))
-
-    active: dict[CallKey, Any] = {}
-    ended = dict(previous.ended)
-    for key, call in current.calls.items():
-        if key in ended:
-            continue  # a ghost of a call that already ended
-        before = previous.calls.get(key)
-        over = is_ended(call)
-        if before is None:
-            events.append(_started(key[0], call))
-        elif not over and before is not call and call_changed(before, call):
-            events.append(_updated(key[0], call, before))
-        if over:
-            events.append(_ended(key[0], call))
-            ended[key] = None
-        else:
-            active[key] = call
-    for key, before in previous.calls.items():
-        if key not in current.calls and key not in ended:
-            events.append(_ended(key[0], before))
-            ended[key] = None
-
-    while len(ended) > remember:
-        del ended[next(iter(ended))]
-    state = WatchState(
-        extensions=dict(current.extensions),
-        calls=active,
-        ended=ended,
-        availability=current.availability,
+    differ = Differ(
+        previous,
+        is_ended=is_ended,
+        extension_changed=extension_changed,
+        call_changed=call_changed,
+        remember=remember,
     )
-    return events, state
+    events = differ.add(current)
+    events += differ.finish()
+    return events, differ.state
+
+
+class Differ:
+    """``diff_states`` an observation at a time, in parts: each ``add`` returns the events of
+    one part, ``finish`` those of what no part showed (removed extensions, vanished calls).
+
+    ``state`` is, at every step, the state that the events returned so far lead to: what a
+    consumer joining between two parts is shown, and what a read that fails after some parts
+    leaves behind, so that the resync neither repeats nor loses an event.
+    """
+
+    def __init__(
+        self,
+        previous: WatchState,
+        *,
+        is_ended: Callable[[Any], bool],
+        extension_changed: Changed = operator.ne,
+        call_changed: Changed = operator.ne,
+        remember: int = 10_000,
+    ) -> None:
+        self._previous = previous
+        self._is_ended = is_ended
+        self._extension_changed = extension_changed
+        self._call_changed = call_changed
+        self._remember = remember
+        self._extensions: dict[str, Any] = {}  # the current ones, in the order parts showed them
+        self._active: dict[CallKey, Any] = {}
+        self._ended = dict(previous.ended)
+        self._availability = previous.availability
+        self._begun = False
+        self._final: WatchState | None = None
+
+    def add(self, part: Observation) -> list[WatchEvent]:
+        """The events of one part: its extensions, and the calls on them."""
+        if self._final is not None:
+            raise RuntimeError("the diff is finished")
+        previous = self._previous
+        events: list[WatchEvent] = []
+        if not self._begun:
+            self._begun = True
+            self._availability = part.availability
+            if previous.availability != part.availability and previous.availability is not None:
+                events.append(AvailabilityChanged(previous.availability, part.availability))
+
+        seen = self._extensions
+        earlier = previous.extensions
+        changed = self._extension_changed
+        for number, ext in part.extensions.items():
+            before = seen[number] if number in seen else earlier.get(number)
+            if before is None:
+                events.append(_extension_updated(number, None, ext))
+            elif before is not ext and changed(before, ext):
+                events.append(_extension_updated(number, before, ext))
+            seen[number] = ext
+
+        active = self._active
+        ended = self._ended
+        earlier_calls = previous.calls
+        is_ended = self._is_ended
+        changed = self._call_changed
+        for key, call in part.calls.items():
+            if key in ended:
+                continue  # a ghost of a call that already ended
+            before = active[key] if key in active else earlier_calls.get(key)
+            over = is_ended(call)
+            if before is None:
+                events.append(_started(key[0], call))
+            elif not over and before is not call and changed(before, call):
+                events.append(_updated(key[0], call, before))
+            if over:
+                events.append(_ended(key[0], call))
+                ended[key] = None
+                active.pop(key, None)
+            else:
+                active[key] = call
+        return events
+
+    def finish(self) -> list[WatchEvent]:
+        """The events of what the parts did not show: extensions gone, calls vanished."""
+        if self._final is not None:
+            raise RuntimeError("the diff is finished")
+        previous = self._previous
+        events: list[WatchEvent] = []
+        for number, before in previous.extensions.items():
+            if number not in self._extensions:
+                events.append(_extension_updated(number, before, None))
+        active, ended = self._active, self._ended
+        for key, before in previous.calls.items():
+            if key not in active and key not in ended:
+                events.append(_ended(key[0], before))
+                ended[key] = None
+        while len(ended) > self._remember:
+            del ended[next(iter(ended))]
+        self._final = WatchState(
+            extensions=self._extensions,
+            calls=active,
+            ended=ended,
+            availability=self._availability,
+        )
+        return events
+
+    @property
+    def state(self) -> WatchState:
+        if self._final is not None:
+            return self._final
+        # Between parts: what no part showed yet is as it was.
+        previous, active, ended = self._previous, self._active, self._ended
+        calls = {k: c for k, c in previous.calls.items() if k not in active and k not in ended}
+        calls.update(active)
+        return WatchState(
+            extensions={**previous.extensions, **self._extensions},
+            calls=calls,
+            ended=dict(ended),
+            availability=self._availability,
+        )
 
 
 def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> WatchState:

@@ -18,17 +18,17 @@ import contextlib
 import logging
 import operator
 from collections import deque
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, Collection, Iterable
 from types import TracebackType
 from typing import Any
 
 from . import _collector, _validation as check, errors
 from ._events import (
     Changed,
+    Differ,
     Observation,
     WatchEvent,
     WatchState,
-    diff_states,
     event_extension,
     first_state,
 )
@@ -53,6 +53,12 @@ class PollSource(abc.ABC):
         """What ``read`` received, as an Observation (decoding it, if ``read`` did not)."""
         observation: Observation = received
         return observation
+
+    def observe_parts(self, received: Any) -> Iterable[Observation]:
+        """``observe`` in parts, decoded as they are taken: the hub hands each part's events
+        out before the next is decoded. At least one part; the first one's availability is
+        the read's."""
+        return (self.observe(received),)
 
     @abc.abstractmethod
     async def recover(self, exc: Exception, failures: int) -> float | None:
@@ -122,6 +128,7 @@ class Hub:
         self._polled: Filter = None
         self._task: asyncio.Task[None] | None = None
         self._read: asyncio.Task[None] | None = None
+        self._differ: Differ | None = None  # while a read's parts are handed out
         self._closed = False
         self._stopping = False
 
@@ -144,13 +151,16 @@ class Hub:
         self._consumers.append(consumer)
         if self._stopping:  # the state is going away; _stop restarts the loop for us
             return consumer
-        if self.state is not None and self.covers(extensions):
+        state = self._state_now()
+        if state is not None and self.covers(extensions):
             consumer.awaiting_snapshot = False
-            consumer.put(self.state.snapshot(extensions))
+            consumer.put(state.snapshot(extensions))
         if not self.running:
             self._task = asyncio.ensure_future(self._run())
-        elif self._union() != self._polled and self._read is not None:
-            self._read.cancel()  # re-read at once with the wider filter
+        elif self._union() != self._polled and self._read is not None and self._differ is None:
+            # Re-read at once with the wider filter. (Not while a read is handed out: the
+            # loop re-reads right after it.)
+            self._read.cancel()
         return consumer
 
     async def leave(self, consumer: _Consumer) -> None:
@@ -182,6 +192,10 @@ class Hub:
         self._forget()
         if self._consumers and not self._closed and not self.running:
             self._task = asyncio.ensure_future(self._run())  # someone joined meanwhile
+
+    def _state_now(self) -> WatchState | None:
+        """The state the events handed out so far lead to (mid-read, too)."""
+        return self.state if self._differ is None else self._differ.state
 
     def _forget(self) -> None:
         self.state = None  # nobody kept up with it; the next watcher starts afresh
@@ -254,7 +268,7 @@ class Hub:
         # Decoding, diffing and queueing a poll is one burst of allocation (see _collector).
         held = _collector.hold()
         try:
-            self._deliver(self.source.observe(received))
+            await self._deliver(self.source.observe_parts(received))
         except BaseException:
             if held:
                 _collector.release()
@@ -266,26 +280,41 @@ class Hub:
             # changes a poll, releasing at once meant a full collection every ~140 polls.)
             asyncio.get_running_loop().call_soon(_collector.release)
 
-    def _deliver(self, observation: Observation) -> None:
-        self.reads += 1
+    async def _deliver(self, parts: Iterable[Observation]) -> None:
         source = self.source
         if self.state is None:
-            self.state = first_state(observation, is_ended=source.is_ended)
-            events: list[WatchEvent] = []
+            self.state = first_state(_whole(parts), is_ended=source.is_ended)
         else:
             extension_changed, call_changed = source.change_tests()
-            events, self.state = diff_states(
+            differ = Differ(
                 self.state,
-                observation,
                 is_ended=source.is_ended,
                 extension_changed=extension_changed,
                 call_changed=call_changed,
             )
+            self._differ = differ
+            try:
+                for part in parts:
+                    self._hand_out(differ.add(part))
+                    # The consumers take this part's events before the next one is decoded.
+                    await asyncio.sleep(0)
+                self._hand_out(differ.finish())
+            finally:
+                # On a fault, too: the state the consumers were led to, so that the resync
+                # neither repeats nor loses what was handed out.
+                self.state = differ.state
+                self._differ = None
+        self.reads += 1
+        for consumer in self._consumers:
+            if consumer.awaiting_snapshot and self.covers(consumer.extensions):
+                consumer.awaiting_snapshot = False
+                consumer.put(self.state.snapshot(consumer.extensions))
+
+    def _hand_out(self, events: list[WatchEvent]) -> None:
+        if not events:
+            return
         for consumer in self._consumers:
             if consumer.awaiting_snapshot:
-                if self.covers(consumer.extensions):
-                    consumer.awaiting_snapshot = False
-                    consumer.put(self.state.snapshot(consumer.extensions))
                 continue
             if consumer.extensions is None:
                 consumer.put_all(events)
@@ -303,16 +332,29 @@ class Hub:
     async def next_event(self, consumer: _Consumer) -> Any:
         """The consumer's next event, ``_END`` when the hub closed; raises the loop's error."""
         while True:
-            if consumer.behind and self.state is not None:
+            state = self._state_now() if consumer.behind else None
+            if state is not None:
                 consumer.behind = False
                 consumer.queue.clear()
-                return self.state.snapshot(consumer.extensions, resync=True)
+                return state.snapshot(consumer.extensions, resync=True)
             if consumer.queue:
                 return consumer.queue.popleft()
             if consumer.error is not None:
                 raise consumer.error
             consumer.ready.clear()
             await consumer.ready.wait()
+
+
+def _whole(parts: Iterable[Observation]) -> Observation:
+    extensions: dict[str, Any] = {}
+    calls: dict[Any, Any] = {}
+    availability = None
+    for n, part in enumerate(parts):
+        extensions.update(part.extensions)
+        calls.update(part.calls)
+        if n == 0:
+            availability = part.availability
+    return Observation(extensions=extensions, calls=calls, availability=availability)
 
 
 def _restrict(state: WatchState, extensions: frozenset[str]) -> WatchState:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import marshal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -45,16 +46,18 @@ def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filt
 
 def observe(document: LiveStatusDocument) -> Observation:
     """What the diff needs from one Live Status document."""
+    return _observe(document.extensions, document.availability)
+
+
+def _observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:
     calls: dict[tuple[str | None, str], LiveCall] = {}
-    for ext in document.extensions:
+    numbered: dict[str, LiveExtension] = {}
+    for ext in extensions:
+        numbered[ext.extension] = ext
         for call in ext.calls:
             if call.id:
                 calls[(ext.extension, call.id)] = call
-    return Observation(
-        extensions={ext.extension: ext for ext in document.extensions},
-        calls=calls,
-        availability=document.availability,
-    )
+    return Observation(extensions=numbered, calls=calls, availability=availability)
 
 
 class _Resync(Exception):
@@ -62,6 +65,10 @@ class _Resync(Exception):
 
 
 class _DashuiSource(PollSource):
+    #: extensions decoded and diffed per part: a busy account's first events reach the
+    #: consumers while the rest of its document is still being decoded
+    PART = 50
+
     def __init__(self, service: Service, *, poll_timeout: float, max_conflicts: int) -> None:
         self._service = service
         self._poll_timeout = poll_timeout
@@ -109,6 +116,21 @@ class _DashuiSource(PollSource):
         document = decode(received, self._decoder)
         self.last_document = document
         return observe(document)
+
+    def observe_parts(self, received: Response) -> Iterator[Observation]:
+        head, raw_extensions = _parse(received)
+        models = self._decoder.models(raw_extensions)
+        decoded: list[LiveExtension] = []
+        size = self.PART
+        while True:
+            with _located(received):
+                part = list(itertools.islice(models, size))
+            if part or not decoded:  # at least one part, for the availability
+                decoded += part
+                yield _observe(part, head.availability)
+            if len(part) < size:
+                break
+        self.last_document = attrs.evolve(head, extensions=decoded)
 
     async def recover(self, exc: Exception, failures: int) -> float | None:
         if isinstance(exc, _Resync):
@@ -183,15 +205,38 @@ async def request(
 
 def decode(response: Response, decoder: DocumentDecoder) -> LiveStatusDocument:
     """The document of a dashui response."""
+    head, raw_extensions = _parse(response)
+    with _located(response):
+        return attrs.evolve(head, extensions=list(decoder.models(raw_extensions)))
+
+
+@contextlib.contextmanager
+def _located(response: Response) -> Iterator[None]:
+    """Decoding errors say which request's answer they are about."""
+    try:
+        yield
+    except errors.DecodeError as exc:
+        raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
+
+
+def _parse(response: Response) -> tuple[LiveStatusDocument, list[Any]]:
+    """A dashui response's document without its extensions, and their JSON to decode."""
     data = response.json()
     if not isinstance(data, dict):
         raise errors.DecodeError(
             "Live Status answered without a JSON object", method="GET", url=response.url
         )
-    try:
-        return decoder.decode(data)
-    except errors.DecodeError as exc:
-        raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
+    raw_extensions = data.get("extensions")
+    if isinstance(raw_extensions, dict):  # one extension: the server's writer sends it bare
+        raw_extensions = [raw_extensions]
+    elif raw_extensions is None:
+        raw_extensions = []
+    head = {key: value for key, value in data.items() if key != "extensions"}
+    if not isinstance(raw_extensions, list):
+        head["extensions"] = raw_extensions  # let the converter say what is wrong with it
+        raw_extensions = []
+    with _located(response):
+        return structure(head, LiveStatusDocument, what="Live Status"), raw_extensions
 
 
 async def fetch(service: Service, extensions: Filter, *, first: bool) -> LiveStatusDocument | None:
@@ -220,17 +265,18 @@ class DocumentDecoder:
         self._turn = 0
 
     def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
+        """A whole document."""
         raw_extensions = data.get("extensions")
         if isinstance(raw_extensions, dict):
             raw_extensions = [raw_extensions]
         if not isinstance(raw_extensions, list):
             return structure(data, LiveStatusDocument, what="Live Status")
-        extensions = self._recognise(raw_extensions)
         head = {key: value for key, value in data.items() if key != "extensions"}
         document = structure(head, LiveStatusDocument, what="Live Status")
-        return attrs.evolve(document, extensions=extensions)
+        return attrs.evolve(document, extensions=list(self.models(raw_extensions)))
 
-    def _recognise(self, raw_extensions: list[Any]) -> list[LiveExtension]:
+    def models(self, raw_extensions: list[Any]) -> Iterator[LiveExtension]:
+        """The extensions' models, decoded as they are taken."""
         known = self._known
         count = len(raw_extensions)
         sample: dict[int, bytes | None] = {}
@@ -244,26 +290,27 @@ class DocumentDecoder:
                 for at in range(turn % step, count, step):
                     sample[at] = _fingerprint(raw_extensions[at])
             if not any(text in known for text in sample.values()):
-                extensions = [_decode_extension(raw) for raw in raw_extensions]
+                sampled: dict[bytes, LiveExtension] = {}
+                for at, raw in enumerate(raw_extensions):
+                    model = _decode_extension(raw)
+                    text = sample.get(at)
+                    if text is not None:
+                        sampled[text] = model
+                    yield model
                 # What a busy account's samples add is kept to about one document's worth.
                 if len(known) > count + 2 * self.SAMPLE:
                     known.clear()
-                for at, text in sample.items():
-                    if text is not None:
-                        known[text] = extensions[at]
-                return extensions
+                known.update(sampled)
+                return
         fresh: dict[bytes, LiveExtension] = {}
-        extensions = []
         for at, raw in enumerate(raw_extensions):
             text = sample[at] if at in sample else _fingerprint(raw)
-            model = known.get(text) if text is not None else None
-            if model is None:
-                model = _decode_extension(raw)
+            seen = known.get(text) if text is not None else None
+            model = _decode_extension(raw) if seen is None else seen
             if text is not None:
                 fresh[text] = model
-            extensions.append(model)
+            yield model
         self._known = fresh
-        return extensions
 
 
 def _fingerprint(raw: Any) -> bytes | None:
