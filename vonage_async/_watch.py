@@ -1,8 +1,10 @@
 """One poll loop per source, shared by any number of consumers.
 
 A ``Hub`` runs the loop while at least one consumer is subscribed: it reads the union of
-what the consumers watch, diffs each read against what it knew (``diff_states``) and hands
-every consumer the events for its extensions through its own bounded queue. A consumer that
+what the consumers watch, diffs each read against what it knew (``Differ``) and hands
+every consumer the events for its extensions through its own bounded queue. A read is
+decoded and handed out in parts, the consumers taking each part's events before the next
+is decoded, so the first events of a busy read do not wait for all of it. A consumer that
 falls ``max_queue`` events behind is not allowed to grow memory: its queue is dropped and its
 next event is a ``Snapshot(resync=True)`` of the state at that moment.
 

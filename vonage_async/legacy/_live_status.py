@@ -112,13 +112,10 @@ class _DashuiSource(PollSource):
         self._conflicts = 0
         return response
 
-    def observe(self, received: Response) -> Observation:
-        document = decode(received, self._decoder)
-        self.last_document = document
-        return observe(document)
-
     def observe_parts(self, received: Response) -> Iterator[Observation]:
-        head, raw_extensions = _parse(received)
+        data = _json_object(received)
+        with _located(received):
+            head, raw_extensions = _split(data)
         models = self._decoder.models(raw_extensions)
         decoded: list[LiveExtension] = []
         size = self.PART
@@ -205,9 +202,18 @@ async def request(
 
 def decode(response: Response, decoder: DocumentDecoder) -> LiveStatusDocument:
     """The document of a dashui response."""
-    head, raw_extensions = _parse(response)
+    data = _json_object(response)
     with _located(response):
-        return attrs.evolve(head, extensions=list(decoder.models(raw_extensions)))
+        return decoder.decode(data)
+
+
+def _json_object(response: Response) -> dict[str, Any]:
+    data = response.json()
+    if not isinstance(data, dict):
+        raise errors.DecodeError(
+            "Live Status answered without a JSON object", method="GET", url=response.url
+        )
+    return data
 
 
 @contextlib.contextmanager
@@ -219,13 +225,8 @@ def _located(response: Response) -> Iterator[None]:
         raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
 
 
-def _parse(response: Response) -> tuple[LiveStatusDocument, list[Any]]:
-    """A dashui response's document without its extensions, and their JSON to decode."""
-    data = response.json()
-    if not isinstance(data, dict):
-        raise errors.DecodeError(
-            "Live Status answered without a JSON object", method="GET", url=response.url
-        )
+def _split(data: dict[str, Any]) -> tuple[LiveStatusDocument, list[Any]]:
+    """A document without its extensions, and their JSON for ``DocumentDecoder.models``."""
     raw_extensions = data.get("extensions")
     if isinstance(raw_extensions, dict):  # one extension: the server's writer sends it bare
         raw_extensions = [raw_extensions]
@@ -235,8 +236,7 @@ def _parse(response: Response) -> tuple[LiveStatusDocument, list[Any]]:
     if not isinstance(raw_extensions, list):
         head["extensions"] = raw_extensions  # let the converter say what is wrong with it
         raw_extensions = []
-    with _located(response):
-        return structure(head, LiveStatusDocument, what="Live Status"), raw_extensions
+    return structure(head, LiveStatusDocument, what="Live Status"), raw_extensions
 
 
 async def fetch(service: Service, extensions: Filter, *, first: bool) -> LiveStatusDocument | None:
@@ -266,14 +266,8 @@ class DocumentDecoder:
 
     def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
         """A whole document."""
-        raw_extensions = data.get("extensions")
-        if isinstance(raw_extensions, dict):
-            raw_extensions = [raw_extensions]
-        if not isinstance(raw_extensions, list):
-            return structure(data, LiveStatusDocument, what="Live Status")
-        head = {key: value for key, value in data.items() if key != "extensions"}
-        document = structure(head, LiveStatusDocument, what="Live Status")
-        return attrs.evolve(document, extensions=list(self.models(raw_extensions)))
+        head, raw_extensions = _split(data)
+        return attrs.evolve(head, extensions=list(self.models(raw_extensions)))
 
     def models(self, raw_extensions: list[Any]) -> Iterator[LiveExtension]:
         """The extensions' models, decoded as they are taken."""
