@@ -5,9 +5,10 @@ two parts still sees every change once."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -16,6 +17,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.dashui_server import PASSWORD, USERNAME, DashServer
 from vonage_async import Backoff, CallStarted, CallUpdated, SessionLogin, Snapshot, Vonage
+from vonage_async._collector import HELD_THRESHOLD
 from vonage_async._events import (
     CallEnded,
     Differ,
@@ -26,10 +28,12 @@ from vonage_async._events import (
     diff_states,
     first_state,
 )
+from vonage_async._watch import Hub, PollSource, Watch
 from vonage_async.legacy import _live_status
 
 EXTENSIONS = ("301", "302", "303", "304")
 EVERY_ONE_RINGING = {number: (f"c{number}", "Ringing") for number in EXTENSIONS}
+FAST = Backoff(initial=0.01, maximum=0.05)
 
 
 @pytest.fixture
@@ -52,7 +56,10 @@ async def client(dash: DashServer) -> AsyncIterator[Vonage]:
         yield vonage
 
 
-async def _next(events: AsyncIterator[WatchEvent]) -> WatchEvent:
+Events = AsyncGenerator[WatchEvent, None]
+
+
+async def _next(events: Events) -> Any:
     # Not asyncio.wait_for: its task would give the hub a pass of the loop, and these tests
     # count passes. A hang is cut short all the same.
     task = asyncio.current_task()
@@ -64,11 +71,17 @@ async def _next(events: AsyncIterator[WatchEvent]) -> WatchEvent:
         deadline.cancel()
 
 
-async def _next_call(events: AsyncIterator[WatchEvent]) -> WatchEvent:
+async def _next_call(events: Events) -> Any:
     """The next event but an extension's (a call makes its line status change, too)."""
     while isinstance(event := await _next(events), ExtensionUpdated):
         pass
     return event
+
+
+def _watch(client: Vonage, *numbers: str, max_queue: int = 1000) -> Events:
+    return client.legacy.live_status.watch(
+        numbers or None, poll_timeout=2.0, max_queue=max_queue, backoff=FAST
+    ).__aiter__()
 
 
 async def test_a_busy_poll_s_first_events_arrive_before_the_rest_is_decoded(
@@ -100,35 +113,54 @@ async def test_a_busy_poll_s_first_events_arrive_before_the_rest_is_decoded(
 async def test_a_watch_joining_between_parts_sees_each_change_once(
     dash: DashServer, client: Vonage
 ) -> None:
-    first = client.legacy.live_status.watch(poll_timeout=2.0).__aiter__()
+    first = _watch(client)
     assert isinstance(await _next(first), Snapshot)
     await dash.set_calls(EVERY_ONE_RINGING)
     started = await _next_call(first)
     assert isinstance(started, CallStarted) and started.extension == "301"
     # The hub is between the poll's first and second parts now.
-    second = client.legacy.live_status.watch().__aiter__()
+    second = _watch(client)
     snapshot = await _next(second)
     assert isinstance(snapshot, Snapshot)
     assert [ref.extension for ref in snapshot.calls] == ["301"]
-    for watch in (second, first):
-        rest = [await _next_call(watch) for _ in EXTENSIONS[1:]]
-        assert (
-            [(type(e), e.extension) for e in rest]
-            == [  # type: ignore[attr-defined]
-                (CallStarted, number) for number in EXTENSIONS[1:]
-            ]
-        )
+    for events in (second, first):
+        rest = [await _next_call(events) for _ in EXTENSIONS[1:]]
+        assert [(type(e), e.extension) for e in rest] == [
+            (CallStarted, number) for number in EXTENSIONS[1:]
+        ]
     await dash.set_call("301", "c301", "Connected")
     assert isinstance(await _next(second), CallUpdated)  # and nothing else came before it
-    await first.aclose()  # type: ignore[attr-defined]
-    await second.aclose()  # type: ignore[attr-defined]
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_a_call_that_vanished_ends_in_its_extension_s_part(
+    dash: DashServer, client: Vonage
+) -> None:
+    await dash.set_call("301", "c301", "Connected")
+    first = _watch(client)
+    snapshot = await _next(first)
+    assert [ref.extension for ref in snapshot.calls] == ["301"]
+    dash.extensions["301"]["calls"].clear()
+    await dash.set_calls({n: (f"c{n}", "Ringing") for n in EXTENSIONS[1:]})
+    ended = await _next_call(first)
+    assert isinstance(ended, CallEnded) and ended.extension == "301"
+    second = _watch(client)  # between the first part and the rest
+    snapshot = await _next(second)
+    assert snapshot.calls == () and snapshot.extensions["301"].calls == []
+    rest = [await _next_call(second) for _ in EXTENSIONS[1:]]
+    assert [(type(e), e.extension) for e in rest] == [
+        (CallStarted, number) for number in EXTENSIONS[1:]
+    ]
+    await first.aclose()
+    await second.aclose()
 
 
 async def test_a_consumer_falling_behind_between_parts_is_resynced_to_what_it_missed(
     dash: DashServer, client: Vonage
 ) -> None:
     # A part's events: the extension's line status, then its call.
-    events = client.legacy.live_status.watch(poll_timeout=2.0, max_queue=2).__aiter__()
+    events = _watch(client, max_queue=2)
     assert isinstance(await _next(events), Snapshot)
     await dash.set_calls(EVERY_ONE_RINGING)
     assert isinstance(await _next_call(events), CallStarted)
@@ -140,40 +172,109 @@ async def test_a_consumer_falling_behind_between_parts_is_resynced_to_what_it_mi
     assert "301" in shown and shown < set(EXTENSIONS)  # taken between two parts
     rest = [await _next_call(events) for _ in range(len(EXTENSIONS) - len(shown))]
     assert all(isinstance(e, CallStarted) for e in rest)
-    assert {e.extension for e in rest} == set(EXTENSIONS) - shown  # type: ignore[attr-defined]
-    await events.aclose()  # type: ignore[attr-defined]
+    assert {e.extension for e in rest} == set(EXTENSIONS) - shown
+    await events.aclose()
 
 
 async def test_a_document_failing_in_a_later_part_resyncs_without_repeats_or_losses(
-    dash: DashServer,
+    dash: DashServer, client: Vonage
 ) -> None:
-    async with Vonage(
-        legacy_auth=SessionLogin(USERNAME, PASSWORD),
-        legacy_url=dash.url,  # type: ignore[attr-defined]
-    ) as client:
-        events = client.legacy.live_status.watch(
-            poll_timeout=2.0, backoff=Backoff(initial=0.01, maximum=0.05)
-        ).__aiter__()
-        assert isinstance(await _next(events), Snapshot)
-        for number, (uid, status) in EVERY_ONE_RINGING.items():
+    await dash.set_call("304", "c304", "Connected")  # on a part the failed read never reaches
+    events = _watch(client)
+    assert isinstance(await _next(events), Snapshot)
+    for number, (uid, status) in EVERY_ONE_RINGING.items():
+        if number != "304":
             dash.put_call(number, uid, status)
-        dash.extensions["303"]["calls"]["garbled"] = 5  # its part cannot be decoded
-        await dash.set_calls({})
-        started = await _next_call(events)
-        assert isinstance(started, CallStarted) and started.extension == "301"
-        del dash.extensions["303"]["calls"]["garbled"]  # what the resync will read
-        rest = [await _next_call(events) for _ in EXTENSIONS[1:]]
-        assert (
-            sorted((type(e).__name__, e.extension) for e in rest)
-            == [  # type: ignore[attr-defined]
-                ("CallStarted", number) for number in EXTENSIONS[1:]
-            ]
-        )
-        assert dash.filters.count(None) >= 3  # the first read, the failed poll, the resync
-        await dash.set_call("301", "c301", "Connected")
-        updated = await _next_call(events)  # no call event was repeated before it
-        assert isinstance(updated, CallUpdated) and updated.extension == "301"
-        await events.aclose()  # type: ignore[attr-defined]
+    dash.extensions["303"]["calls"]["garbled"] = 5  # its part cannot be decoded
+    await dash.set_calls({})
+    started = await _next_call(events)
+    assert isinstance(started, CallStarted) and started.extension == "301"
+    del dash.extensions["303"]["calls"]["garbled"]  # what the resync will read
+    rest = [await _next_call(events) for _ in ("302", "303")]
+    assert [(type(e), e.extension) for e in rest] == [
+        (CallStarted, "302"),
+        (CallStarted, "303"),
+    ]
+    assert dash.filters.count(None) >= 3  # the first read, the failed poll, the resync
+    await dash.drop_call("304", "c304")
+    ended = await _next_call(events)  # nothing was repeated before it, nor 304's call lost
+    assert isinstance(ended, CallEnded) and ended.extension == "304"
+    await events.aclose()
+
+
+async def test_a_wider_watch_joining_mid_read_does_not_cut_the_read_short(
+    dash: DashServer, client: Vonage
+) -> None:
+    narrow = _watch(client, *EXTENSIONS[:3])
+    assert isinstance(await _next(narrow), Snapshot)
+    await dash.set_calls(EVERY_ONE_RINGING)
+    assert (await _next_call(narrow)).extension == "301"
+    hub = client.legacy.live_status._hub
+    assert hub is not None
+    wider = hub.join(frozenset({"304"}), 10)  # a wider watch joins and leaves between parts
+    await hub.leave(wider)
+    # The rest of the read still comes, without waiting for another change on the server.
+    rest = [await _next_call(narrow) for _ in ("302", "303")]
+    assert [(type(e), e.extension) for e in rest] == [
+        (CallStarted, "302"),
+        (CallStarted, "303"),
+    ]
+    await narrow.aclose()
+
+
+class _Parts(PollSource):
+    """Reads of ten parts; each part notes whether the collector is held while it decodes."""
+
+    def __init__(self) -> None:
+        self.held_while_decoding: list[bool] = []
+
+    async def read(self, extensions: Any, *, first: bool) -> int:
+        await asyncio.sleep(0.01)
+        return 1
+
+    def observe_parts(self, received: int) -> Iterator[Observation]:
+        for n in range(10):
+            self.held_while_decoding.append(gc.get_threshold()[0] == HELD_THRESHOLD)
+            yield Observation({str(n): object()}, {})
+
+    async def recover(self, exc: Exception, failures: int) -> float | None:
+        raise exc
+
+    def is_ended(self, call: Any) -> bool:
+        return False
+
+
+class _Quiet(PollSource):
+    """Reads that find no change (304s), as fast as the loop turns."""
+
+    async def read(self, extensions: Any, *, first: bool) -> None:
+        await asyncio.sleep(0)
+
+    async def recover(self, exc: Exception, failures: int) -> float | None:
+        raise exc
+
+    def is_ended(self, call: Any) -> bool:
+        return False
+
+
+async def test_another_hub_s_reads_do_not_end_a_read_s_collector_hold() -> None:
+    parts = _Parts()
+    busy = Hub(parts, backoff=FAST, name="busy")
+    quiet = Hub(_Quiet(), backoff=FAST, name="quiet")
+    busy_events = Watch(busy, None).__aiter__()
+    assert isinstance(await _next(busy_events), Snapshot)
+    quiet_events = Watch(quiet, None).__aiter__()
+    waiting = asyncio.ensure_future(quiet_events.__anext__())  # its hub polls meanwhile
+    parts.held_while_decoding.clear()
+    for _ in range(10):
+        assert isinstance(await _next(busy_events), ExtensionUpdated)
+    assert parts.held_while_decoding == [True] * 10
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    for events in (busy_events, quiet_events):
+        await events.aclose()
+    await busy.close()
+    await quiet.close()
 
 
 # -- the pure diff in parts ------------------------------------------------------------------
@@ -238,9 +339,15 @@ def test_a_diff_in_parts_gives_the_events_of_the_whole_and_a_state_true_between_
             differ = Differ(state, is_ended=lambda c: c.ended)
             handed: list[list[WatchEvent]] = []
             between: list[WatchState] = []
+            shown_numbers: set[str] = set()
+            shown_calls: set[tuple[str | None, str]] = set()
             for part in _parts(whole, rng):
                 handed.append(differ.add(part))
                 between.append(differ.state)
+                # An extension shown so far has only the calls the parts showed on it.
+                shown_numbers |= set(part.extensions)
+                shown_calls |= set(part.calls)
+                assert {k for k in differ.state.calls if k[0] in shown_numbers} <= shown_calls
             handed.append(differ.finish())
             assert Counter(e for events in handed for e in events) == Counter(expected)
             assert differ.state == after

@@ -175,7 +175,8 @@ def diff_states(
 
 class Differ:
     """``diff_states`` an observation at a time, in parts: each ``add`` returns the events of
-    one part, ``finish`` those of what no part showed (removed extensions, vanished calls).
+    one part, ``finish`` those of what no part showed (removed extensions, their calls, and
+    calls of no extension that vanished). A part holds all the calls of its extensions.
 
     ``state`` is, at every step, the state that the events returned so far lead to: what a
     consumer joining between two parts is shown, and what a read that fails after some parts
@@ -199,6 +200,9 @@ class Differ:
         self._extensions: dict[str, Any] = {}  # the current ones, in the order parts showed them
         self._active: dict[CallKey, Any] = {}
         self._ended = dict(previous.ended)
+        self._calls_on: dict[str | None, list[CallKey]] = {}  # the earlier calls, by extension
+        for key in previous.calls:
+            self._calls_on.setdefault(key[0], []).append(key)
         self._availability = previous.availability
         self._begun = False
         self._final: WatchState | None = None
@@ -246,6 +250,14 @@ class Differ:
                 active.pop(key, None)
             else:
                 active[key] = call
+        # A part shows all the calls of its extensions: one it lacks has vanished, and ends
+        # here, so that the state between parts never has a call its extension lost.
+        calls_on, shown = self._calls_on, part.calls
+        for number in part.extensions:
+            for key in calls_on.get(number, ()):
+                if key not in shown and key not in ended:
+                    events.append(_ended(number, active.pop(key, earlier_calls[key])))
+                    ended[key] = None
         return events
 
     def finish(self) -> list[WatchEvent]:

@@ -59,7 +59,7 @@ class PollSource(abc.ABC):
     def observe_parts(self, received: Any) -> Iterable[Observation]:
         """``observe`` in parts, decoded as they are taken: the hub hands each part's events
         out before the next is decoded. At least one part; the first one's availability is
-        the read's."""
+        the read's, and a part holds all the calls of its extensions."""
         return (self.observe(received),)
 
     @abc.abstractmethod
@@ -131,6 +131,7 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._read: asyncio.Task[None] | None = None
         self._differ: Differ | None = None  # while a read's parts are handed out
+        self._holding = False  # this hub holds the collector (see _collector)
         self._closed = False
         self._stopping = False
 
@@ -216,7 +217,7 @@ class Hub:
             self._fail(exc)
         finally:
             self._read = None
-            _collector.release()
+            self._release()
 
     async def _loop(self) -> None:
         failures = 0
@@ -263,24 +264,29 @@ class Hub:
             first = True
 
     async def _read_and_deliver(self, extensions: Filter, first: bool) -> None:
-        _collector.release()  # in case the last poll's release never got its turn
+        self._release()  # in case the last poll's release never got its turn
         received = await self.source.read(extensions, first=first)
         if received is None:
             return
         # Decoding, diffing and queueing a poll is one burst of allocation (see _collector).
-        held = _collector.hold()
+        # Only the hub that took the hold ends it: another hub's reads must not cut it short.
+        self._holding = _collector.hold()
         try:
             await self._deliver(self.source.observe_parts(received))
         except BaseException:
-            if held:
-                _collector.release()
+            self._release()
             raise
-        if held:
+        if self._holding:
             # The events just queued, and the models they replace, die as soon as the consumers
             # woken above have read them: release after their turn on the loop, so reference
             # counting frees them instead of a young collection promoting them. (With 500
             # changes a poll, releasing at once meant a full collection every ~140 polls.)
-            asyncio.get_running_loop().call_soon(_collector.release)
+            asyncio.get_running_loop().call_soon(self._release)
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            _collector.release()
 
     async def _deliver(self, parts: Iterable[Observation]) -> None:
         source = self.source
