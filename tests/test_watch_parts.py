@@ -156,6 +156,29 @@ async def test_a_call_that_vanished_ends_in_its_extension_s_part(
     await second.aclose()
 
 
+async def test_an_extension_listed_twice_keeps_the_calls_of_both_entries(
+    dash: DashServer, client: Vonage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = dash.document
+
+    def listing_301_twice(wanted: set[str] | None) -> dict[str, Any]:
+        answer = document(wanted)
+        second = {"uid": "c301b", "presenceCallId": "c301b", "callStatus": "Connected"}
+        answer["extensions"].append({"extension": "301", "statusItems": second})
+        return answer
+
+    monkeypatch.setattr(dash, "document", listing_301_twice)
+    await dash.set_call("301", "c301a", "Connected")
+    events = _watch(client)
+    snapshot = await _next(events)
+    assert sorted(ref.call.id for ref in snapshot.calls) == ["c301a", "c301b"]
+    for number in ("302", "303"):  # neither 301 call is ended on the way
+        await dash.set_call(number, f"c{number}", "Ringing")
+        started = await _next_call(events)
+        assert (type(started), started.extension) == (CallStarted, number)
+    await events.aclose()
+
+
 async def test_a_consumer_falling_behind_between_parts_is_resynced_to_what_it_missed(
     dash: DashServer, client: Vonage
 ) -> None:

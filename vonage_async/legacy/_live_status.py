@@ -118,7 +118,8 @@ class _DashuiSource(PollSource):
             head, raw_extensions = _split(data)
         models = self._decoder.models(raw_extensions)
         decoded: list[LiveExtension] = []
-        size = self.PART
+        # A part holds all the calls of its extensions: one listed twice makes one part.
+        size = max(len(raw_extensions), 1) if _repeats(raw_extensions) else self.PART
         while True:
             with _located(received):
                 part = list(itertools.islice(models, size))
@@ -154,6 +155,14 @@ class _DashuiSource(PollSource):
 
     def change_tests(self) -> tuple[Changed, Changed]:
         return extension_changed, call_changed
+
+
+def _repeats(raw_extensions: list[Any]) -> bool:
+    """Whether a document lists an extension twice."""
+    numbers = {
+        str(raw.get("extension")) if isinstance(raw, dict) else None for raw in raw_extensions
+    }
+    return len(numbers) < len(raw_extensions)
 
 
 def extension_changed(before: LiveExtension, after: LiveExtension) -> bool:
