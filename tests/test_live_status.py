@@ -155,15 +155,14 @@ async def test_bad_filter_extension_is_refused_before_sending(
 
 def _doc(calls: dict[str, str], name: str = "Ann") -> Any:
     items = [{"uid": uid, "callStatus": status} for uid, status in calls.items()]
-    return observe(
-        structure(
-            {
-                "availability": "AVAILABLE",
-                "extensions": [{"extension": "301", "name": name, "statusItems": items}],
-            },
-            LiveStatus,
-        )
+    document = structure(
+        {
+            "availability": "AVAILABLE",
+            "extensions": [{"extension": "301", "name": name, "statusItems": items}],
+        },
+        LiveStatus,
     )
+    return observe(document.extensions, document.availability)
 
 
 def _diff(state: WatchState, obs: Any) -> tuple[list[Any], WatchState]:

@@ -49,18 +49,14 @@ class PollSource(abc.ABC):
 
     @abc.abstractmethod
     async def read(self, extensions: Filter, *, first: bool) -> Any:
-        """One read as received, for ``observe``; None means "no change" (a 304)."""
-
-    def observe(self, received: Any) -> Observation:
-        """What ``read`` received, as an Observation (decoding it, if ``read`` did not)."""
-        observation: Observation = received
-        return observation
+        """One read as received, for ``observe_parts``; None means "no change" (a 304)."""
 
     def observe_parts(self, received: Any) -> Iterable[Observation]:
-        """``observe`` in parts, decoded as they are taken: the hub hands each part's events
-        out before the next is decoded. At least one part; the first one's availability is
-        the read's, and a part holds all the calls of its extensions."""
-        return (self.observe(received),)
+        """What ``read`` received, as Observations decoded as they are taken: the hub hands
+        each part's events out before the next is decoded. At least one part; the first one's
+        availability is the read's, and a part holds all the calls of its extensions. By
+        default ``read`` returns one whole Observation."""
+        return (received,)
 
     @abc.abstractmethod
     async def recover(self, exc: Exception, failures: int) -> float | None:

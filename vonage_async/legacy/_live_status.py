@@ -44,12 +44,8 @@ def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filt
     return numbers
 
 
-def observe(document: LiveStatusDocument) -> Observation:
-    """What the diff needs from one Live Status document."""
-    return _observe(document.extensions, document.availability)
-
-
-def _observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:
+def observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:
+    """What the diff needs from (a part of) a Live Status document."""
     calls: dict[tuple[str | None, str], LiveCall] = {}
     numbered: dict[str, LiveExtension] = {}
     for ext in extensions:
@@ -125,7 +121,7 @@ class _DashuiSource(PollSource):
                 part = list(itertools.islice(models, size))
             if part or not decoded:  # at least one part, for the availability
                 decoded += part
-                yield _observe(part, head.availability)
+                yield observe(part, head.availability)
             if len(part) < size:
                 break
         self.last_document = attrs.evolve(head, extensions=decoded)
