@@ -44,3 +44,17 @@ def contract(session: nox.Session) -> None:
     """Every SDK operation of the official OpenAPI files against Prism (needs npm)."""
     session.install("-e", ".[dev]")
     session.run("bash", "tests/contract/run.sh", external=True, env={"PYTHON": "python"})
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (guides from the README, reference from the docstrings), strict."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict")
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the wheel and sdist, check them, install the wheel alone and run the demo briefly."""
+    session.install("build", "twine")
+    session.run("bash", ".ci/package.sh", external=True, env={"PYTHON": "python"})
