@@ -516,8 +516,8 @@ async def test_call_history_all_walks_back_through_windows_without_repeats(
     assert len(host.seen) == 3
     assert [r.query.get("end") for r in host.seen] == [
         None,
-        "2024-03-01T10:21:00",  # the oldest of the first 100
-        "2024-03-01T08:44:00",
+        "2024-03-01T10:21:01",  # the whole second of the oldest of the first 100
+        "2024-03-01T08:44:01",
     ]
     assert all(r.query["result"] == "answered" for r in host.seen)
 
@@ -549,7 +549,8 @@ async def test_call_history_all_steps_past_a_second_with_more_than_100_calls(
     assert seen[-1].from_ == "15551112222"
     assert [r.query.get("end") for r in host.seen] == [
         None,
-        "2024-03-01T12:00:00",
+        "2024-03-01T12:00:01",  # the whole busy second: nothing new
+        "2024-03-01T12:00:00",  # a second back: still the busy second
         "2024-03-01T11:59:59",
     ]
 

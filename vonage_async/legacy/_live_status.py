@@ -34,14 +34,7 @@ DASHUI_PATH = ("presence", "dashui")
 
 def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filter:
     """Validated ``filterExtension`` values (2 to 6 digits each), or None for all."""
-    if extensions is None:
-        return None
-    if isinstance(extensions, (str, int)):
-        extensions = [extensions]
-    numbers = frozenset(check.extension_number("extensions", e) for e in extensions)
-    if not numbers:
-        raise errors.ValidationError("extensions", "give at least one extension, or None for all")
-    return numbers
+    return check.check_extensions("extensions", extensions)
 
 
 def observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:

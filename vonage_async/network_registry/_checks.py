@@ -82,7 +82,7 @@ def plmn_id(value: Any) -> str | None:
     if value is None:
         return None
     lo, hi = PLMN_ID_LEN
-    check.text("plmn_id", value, max_len=hi)
+    check.path_segment("plmn_id", value, max_len=hi)
     if len(value) < lo:
         raise ValidationError("plmn_id", f"at least {lo} characters, got {len(value)}")
     return str(value)
