@@ -18,10 +18,10 @@ E = TypeVar("E")
 # ``?`` and ``#`` are sent percent-encoded like any character outside ``pchar``.
 _SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@?#-]+")
 _DIGITS = re.compile(r"[0-9]+")
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
-)
+# A dot-atom local part (without the legal but never-seen ``%`` and ``/``) and a host name.
+_ATEXT = r"[A-Za-z0-9!#$&'*+=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 _COUNTRY = re.compile(r"[A-Z]{2}")
 # The sixteen DTMF digits, plus "," and "p" as pauses.

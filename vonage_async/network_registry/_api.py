@@ -322,7 +322,7 @@ def _csv(name: str, values: str | Sequence[str] | None, *, countries: bool = Fal
     """A comma separated filter: ISO country codes or ids."""
     if values is None:
         return None
-    items = (_checks.countries if countries else _checks.strings)(name, values, required=True)
+    items = (_checks.countries if countries else _checks.ids)(name, values, required=True)
     return ",".join(items)
 
 
