@@ -54,7 +54,10 @@ def path_segment(name: str, value: Any, *, max_len: int = 256) -> str:
 
 def short(value: Any) -> str:
     """A repr fit for a message: 10,000 characters of input need not be echoed whole."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str()
+        return f"a {type(value).__name__} too long to show"
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
@@ -133,21 +136,24 @@ def epoch_seconds(name: str, value: datetime | float | int) -> int:
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         try:
-            return int(moment.timestamp())
+            seconds = int(moment.timestamp())
         except (OverflowError, ValueError, OSError):  # near datetime.min/max with an offset
             raise ValidationError(name, f"{value!r} is out of range") from None
+        if seconds < 0:
+            raise ValidationError(name, f"{value!r} is before 1970")
+        return seconds
     if (_is_int(value) and value >= 0) or (isinstance(value, float) and 0 <= value < math.inf):
         return int(value)
-    raise ValidationError(name, f"expected a datetime or epoch seconds, got {value!r}")
+    raise ValidationError(name, f"expected a datetime or epoch seconds, got {short(value)}")
 
 
 def int_range(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(name, f"expected an integer, got {value!r}")
+    if not _is_int(value):
+        raise ValidationError(name, f"expected an integer below 2**256, got {short(value)}")
     if value < lo or (hi is not None and value > hi):
         bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
         raise ValidationError(name, f"must be in {bound}, got {value}")
-    return value
+    return int(value)
 
 
 def text(name: str, value: Any, *, max_len: int | None = None, required: bool = True) -> str:
