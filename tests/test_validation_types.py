@@ -74,6 +74,9 @@ CASES: list[tuple[str, Call, str]] = [
         lambda c: c.telephony.calls.list(end_time=datetime.min.replace(tzinfo=EAST)),
         "end_time",
     ),
+    ("poll_timeout='45'", lambda c: c.legacy.live_status.watch(poll_timeout="45"), "poll_timeout"),
+    ("interval=nan", lambda c: c.telephony.calls.watch(interval=math.nan), "interval"),
+    ("interval=inf", lambda c: c.telephony.calls.watch(interval=math.inf), "interval"),
     ("page_size=10**5000", lambda c: c.telephony.calls.list(page_size=10**5000), "page_size"),
     (
         "telephony extension=10**5000",

@@ -156,6 +156,13 @@ def int_range(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return int(value)
 
 
+def positive_seconds(name: str, value: Any) -> float:
+    """A finite, positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValidationError(name, f"must be a positive number of seconds, got {short(value)}")
+    return float(value)
+
+
 def text(name: str, value: Any, *, max_len: int | None = None, required: bool = True) -> str:
     if not isinstance(value, str):
         raise ValidationError(name, f"expected a string, got {type(value).__name__}")

@@ -380,8 +380,7 @@ class LiveStatusAPI:
         ``SessionConflictError`` after ``max_conflicts`` in a row.
         """
         wanted = extension_filter(extensions)
-        if poll_timeout <= 0:
-            raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
+        check.positive_seconds("poll_timeout", poll_timeout)  # must also exceed the hold
         check.int_range("max_conflicts", max_conflicts, 0)
         backoff = backoff or Backoff(initial=0.5, maximum=30.0)
         if self._hub is None or self._source is None:
