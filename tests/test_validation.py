@@ -375,7 +375,7 @@ def hostile(draw: st.DrawFn, kind: str) -> str:
 
 
 @settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
