@@ -65,7 +65,7 @@ def _wall(value: datetime) -> datetime:
 
 def _history_time(name: str, value: Any) -> str:
     """``YYYY-MM-DDTHH:MM:SS``: naive datetimes as given, aware ones in UTC."""
-    return check.utc_wall(name, value).strftime("%Y-%m-%dT%H:%M:%S")
+    return check.utc_wall(name, value).replace(microsecond=0).isoformat()  # a 4-digit year
 
 
 def _results(value: Any) -> str:
@@ -295,8 +295,9 @@ class Legacy:
             for record in page:
                 key = _history_key(record)
                 if key not in seen:
-                    if record.timestamp is not None:
-                        seen[key] = _wall(record.timestamp)
+                    # A record without a time is kept in mind for the whole walk.
+                    stamp = record.timestamp
+                    seen[key] = datetime.min if stamp is None else _wall(stamp)
                     yield record
             if len(page) < HISTORY_LIMIT or not times:
                 return
