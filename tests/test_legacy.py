@@ -516,8 +516,8 @@ async def test_call_history_all_walks_back_through_windows_without_repeats(
     assert len(host.seen) == 3
     assert [r.query.get("end") for r in host.seen] == [
         None,
-        "2024-03-01T10:21:00",  # the oldest of the first 100
-        "2024-03-01T08:44:00",
+        "2024-03-01T10:21:01",  # the whole second of the oldest of the first 100
+        "2024-03-01T08:44:01",
     ]
     assert all(r.query["result"] == "answered" for r in host.seen)
 
@@ -549,7 +549,8 @@ async def test_call_history_all_steps_past_a_second_with_more_than_100_calls(
     assert seen[-1].from_ == "15551112222"
     assert [r.query.get("end") for r in host.seen] == [
         None,
-        "2024-03-01T12:00:00",
+        "2024-03-01T12:00:01",  # the whole busy second: nothing new
+        "2024-03-01T12:00:00",  # a second back: still the busy second
         "2024-03-01T11:59:59",
     ]
 
@@ -565,6 +566,49 @@ async def test_call_history_all_ends_when_the_server_ignores_end(
 
     assert len(seen) == 100
     assert "did not move back" in caplog.text
+
+
+def _seed_history_server(times: list[datetime], *, precise: bool) -> Handler:
+    """Call history written from seed 003 alone: ``start``/``end`` as ``YYYY-MM-DDTHH:MM:SS``,
+    at most 100 records, timestamps shown as ``1/18/2013 03:45:00 PM`` (whole seconds).
+
+    The seed does not say how the service compares a whole-second ``end`` with the times it
+    keeps: ``precise`` keeps them to the millisecond (a call at 12:00:05.4 is after an ``end`` of
+    12:00:05), otherwise to the second."""
+
+    def kept(t: datetime) -> datetime:
+        return t if precise else t.replace(microsecond=0)
+
+    async def answer(request: web.Request) -> web.Response:
+        def when(key: str) -> datetime | None:
+            text = request.query.get(key)
+            return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S") if text else None
+
+        start, end = when("start"), when("end")
+        rows = [
+            {"timestamp": _stamp(t), "from": f"1555{i:07d}", "to": "301", "extension": "301"}
+            for i, t in sorted(enumerate(times), key=lambda c: c[1], reverse=True)
+            if (start is None or kept(t) >= start) and (end is None or kept(t) <= end)
+        ]
+        return web.json_response({"callHistoryList": rows[:100]})
+
+    return answer
+
+
+@pytest.mark.parametrize("precise", [True, False], ids=["ms-times", "second-times"])
+async def test_call_history_all_loses_nothing_at_a_busy_window_boundary(
+    client: Vonage, host: LegacyServer, precise: bool
+) -> None:
+    # 260 calls, 5 a second at .1 .3 .5 .7 .9 with 3 in the newest second: each window of 100
+    # ends part-way through a second, whose other calls come after its whole-second ``end``.
+    newest = datetime(2024, 3, 1, 12, 0, 0)
+    times = [newest - timedelta(seconds=0.5 + 0.2 * i) for i in range(260)]
+    host.answers["/presence/rest/callhistory/301"] = _seed_history_server(times, precise=precise)
+
+    seen = await _walk(client.legacy.call_history_all("301"))
+
+    assert sorted(r.from_ or "" for r in seen) == sorted(f"1555{i:07d}" for i in range(260))
+    assert host.seen[1].query["end"] == "2024-03-01T11:59:40"  # the whole of 11:59:39
 
 
 # -- recordings ---------------------------------------------------------------------------------

@@ -520,7 +520,7 @@ async def test_unknown_values_and_missing_fields_decode(connect: Connect) -> Non
         ),
         (lambda t: t.legs.update("1234", CALL_ID, LEG_ID, state="parked"), "state"),
         (lambda t: t.legs.update("1234", CALL_ID, LEG_ID), "state"),
-        (lambda t: t.legs.send_dtmf("1234", CALL_ID, LEG_ID, "12A"), "digits"),
+        (lambda t: t.legs.send_dtmf("1234", CALL_ID, LEG_ID, "12E"), "digits"),
         (lambda t: t.legs.send_dtmf("1234", CALL_ID, LEG_ID, ""), "digits"),
         (lambda t: t.legs.play("1234", CALL_ID, LEG_ID, "ftp://example.com/a.wav"), "stream_url"),
         (lambda t: t.legs.start_recording("1234", CALL_ID, LEG_ID, "everything"), "service"),

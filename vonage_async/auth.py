@@ -305,8 +305,9 @@ class SessionLogin(Auth):
     """
 
     def __init__(self, username: str, password: str, *, login_path: str = LOGIN_PATH) -> None:
-        if not username or not password:
-            raise errors.ValidationError("username", "username and password are required")
+        for name, value in (("username", username), ("password", password)):
+            if not isinstance(value, str) or not value:
+                raise errors.ValidationError(name, "a non-empty string is required")
         self.username = username
         self._password = password
         self._login_path = login_path

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -30,22 +30,29 @@ logger = logging.getLogger("vonage_async")
 HISTORY_LIMIT = 100
 """The most records one call-history request returns."""
 
-_FORMATTING = re.compile(r"[\s\-.()]")
+# Seed 003 lets the server drop formatting from a click-to-call number, so it is removed
+# here too; only printable formatting, never tabs or line breaks.
+_FORMATTING = re.compile(r"[ \-.()]")
+_DIAL = re.compile(r"\+?[0-9]{2,20}")  # 011 + a 15-digit international number fits in 20
 
 
 def dial_string(name: str, value: Any) -> str:
     """A number for click to call, formatting removed: an extension (2 to 6 digits), an outside
     number (at least 6 digits) or an international one with 011 (at least 9 digits)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(name, f"expected a phone number or extension, got {value!r}")
-    text = _FORMATTING.sub("", str(value))
-    text = text[1:] if text.startswith("+") else text
-    if not text.isascii() or not text.isdigit():
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
+        value = str(value)
+    if not isinstance(value, str):
         raise ValidationError(
-            name, f"{value!r} has characters other than digits, spaces, - . ( ) and a leading +"
+            name, f"expected a phone number or extension, got {check.short(value)}"
         )
-    if len(text) < 2:
-        raise ValidationError(name, f"{value!r} is too short for an extension or phone number")
+    text = _FORMATTING.sub("", value)
+    if not _DIAL.fullmatch(text):
+        raise ValidationError(
+            name,
+            "expected 2 to 20 digits 0-9, with spaces, - . ( ) and a leading + allowed; "
+            f"got {check.short(value)}",
+        )
+    text = text.removeprefix("+")
     if 6 < len(text) < 9 and text.startswith("011"):
         raise ValidationError(name, f"{value!r}: an international number needs 011 + 6 digits")
     return text
@@ -56,18 +63,24 @@ def _wall(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
-def _history_time(name: str, value: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS``."""
-    if not isinstance(value, datetime):
-        raise ValidationError(name, f"expected a datetime, got {value!r}")
-    return _wall(value).strftime("%Y-%m-%dT%H:%M:%S")
+def _history_time(name: str, value: Any) -> str:
+    """``YYYY-MM-DDTHH:MM:SS``: naive datetimes as given, aware ones in UTC."""
+    return check.utc_wall(name, value).replace(microsecond=0).isoformat()  # a 4-digit year
 
 
-def _results(value: str | m.CallResult | Iterable[str | m.CallResult]) -> str:
-    items = [value] if isinstance(value, str) else list(value)
+def _results(value: Any) -> str:
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, (bytes, bytearray, Mapping)) or not isinstance(items, Iterable):
+        raise ValidationError(
+            "result", f"expected a result or a list of them, got {type(value).__name__}"
+        )
+    items = list(items)
     if not items:
         raise ValidationError("result", "give at least one of answered, unanswered, voicemail")
-    names = {check.enum_value("result", str(item).lower(), m.CallResult) for item in items}
+    for item in items:
+        if not isinstance(item, str):  # a CallResult is a str
+            raise ValidationError("result", f"expected a result name, got {item!r}")
+    names = {check.enum_value("result", item.lower(), m.CallResult) for item in items}
     return ",".join(sorted(names))
 
 
@@ -77,13 +90,13 @@ def _seconds(name: str, value: int | timedelta) -> int:
     return check.int_range(name, value, 0)
 
 
+def _number_part(name: str, value: Any) -> str:
+    """All or part of a phone number (the ``from``/``to`` filters): 1 to 15 digits."""
+    return check.digits(name, value, min_len=1, max_len=15)
+
+
 def _history_key(record: m.CallHistoryRecord) -> tuple[Any, ...]:
     return (record.timestamp, record.from_, record.to, record.extension)
-
-
-def _before(record: m.CallHistoryRecord, end: datetime | None) -> bool:
-    """Inside a window ending at ``end``: anything newer was yielded by an earlier window."""
-    return end is None or record.timestamp is None or record.timestamp <= end
 
 
 class Legacy:
@@ -206,10 +219,11 @@ class Legacy:
         """Every call-history record matching the filters, newest first, past the limit of 100.
 
         Takes the arguments of ``call_history`` (checked now). After a full window of 100 the
-        next request ends at the oldest time seen; records already yielded (same timestamp,
-        from, to and extension) are dropped, so none repeat. Stops at a window of fewer than
-        100 or at ``start``. If 100 records share one second, the walk steps back a second
-        past them, which may skip others from that same second.
+        next request ends with the whole second of the oldest record seen, so calls later in
+        that second are not lost; records already yielded (same timestamp, from, to and
+        extension) are dropped, so none repeat. Stops at a window of fewer than 100 or at
+        ``start``. If a window holds nothing older, the walk steps back a second at a time: a
+        second with more than 100 calls is read only as far as the server's 100.
         """
         url, params = self._history_request(
             extension,
@@ -224,7 +238,8 @@ class Legacy:
             max_duration=max_duration,
             is_recorded=is_recorded,
         )
-        return self._walk_history(url, params, None if start is None else _wall(start))
+        floor = None if start is None else check.utc_wall("start", start)
+        return self._walk_history(url, params, floor)
 
     def _history_request(
         self,
@@ -247,8 +262,8 @@ class Legacy:
         params = check.query(
             start=None if start is None else _history_time("start", start),
             end=None if end is None else _history_time("end", end),
-            **{"from": None if from_ is None else check.text("from_", from_, max_len=64)},
-            to=None if to is None else check.text("to", to, max_len=64),
+            **{"from": None if from_ is None else _number_part("from_", from_)},
+            to=None if to is None else _number_part("to", to),
             result=None if result is None else _results(result),
             callerid=None if caller_id is None else check.text("caller_id", caller_id),
             customtag=None if custom_tag is None else check.text("custom_tag", custom_tag),
@@ -266,28 +281,38 @@ class Legacy:
     async def _walk_history(
         self, url: URL, params: dict[str, str], floor: datetime | None
     ) -> AsyncIterator[m.CallHistoryRecord]:
-        seen: set[tuple[Any, ...]] = set()
+        # Each window after the first ends with the whole second of the previous window's
+        # oldest record (``end`` has whole seconds, the server's times may not): that second's
+        # records not yet read come back, those already read are dropped by key.
+        seen: dict[tuple[Any, ...], datetime] = {}
         end: datetime | None = None
         while True:
             page = await self._history_page(url, params)
-            fresh = [r for r in page if _history_key(r) not in seen and _before(r, end)]
-            for record in fresh:
-                yield record
             times = [r.timestamp for r in page if r.timestamp is not None]
-            if len(page) < HISTORY_LIMIT or not times:
-                return
-            oldest = min(times)
-            if not fresh:  # a whole window inside one second: step past it
-                oldest -= timedelta(seconds=1)
-            if end is not None and oldest >= end:  # the server ignored ``end``: no progress
+            if end is not None and any(_wall(t) > end for t in times):
                 logger.warning("call history did not move back past %s; stopping", end)
                 return
-            if floor is not None and _wall(oldest) < floor:
+            for record in page:
+                key = _history_key(record)
+                if key not in seen:
+                    # A record without a time is kept in mind for the whole walk.
+                    stamp = record.timestamp
+                    seen[key] = datetime.min if stamp is None else _wall(stamp)
+                    yield record
+            if len(page) < HISTORY_LIMIT or not times:
                 return
-            # Only records at the new end can come back; forget the rest.
-            seen = {_history_key(r) for r in page if r.timestamp == oldest}
-            end = oldest
-            params = {**params, "end": _history_time("end", oldest)}
+            oldest = _wall(min(times))
+            if floor is not None and oldest < floor:
+                return
+            ask = oldest + timedelta(seconds=1)  # up to the end of the oldest second
+            if end is not None and ask >= end:
+                # No progress: a whole window within the boundary. Step back a second; calls
+                # beyond the 100 a server returns for one second cannot be reached.
+                ask = end - timedelta(seconds=1)
+            # Only records up to the new end can come back; forget the rest.
+            seen = {k: t for k, t in seen.items() if t <= ask}
+            end = ask
+            params = {**params, "end": _history_time("end", ask)}
 
     def recording_url(self, presence_call_id: str | int) -> URL:
         """The recordings-player page of a call (same as ``recordings.recording_url``)."""

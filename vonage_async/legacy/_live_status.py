@@ -34,14 +34,7 @@ DASHUI_PATH = ("presence", "dashui")
 
 def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filter:
     """Validated ``filterExtension`` values (2 to 6 digits each), or None for all."""
-    if extensions is None:
-        return None
-    if isinstance(extensions, (str, int)):
-        extensions = [extensions]
-    numbers = frozenset(check.extension_number("extensions", e) for e in extensions)
-    if not numbers:
-        raise errors.ValidationError("extensions", "give at least one extension, or None for all")
-    return numbers
+    return check.check_extensions("extensions", extensions)
 
 
 def observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:
@@ -387,8 +380,7 @@ class LiveStatusAPI:
         ``SessionConflictError`` after ``max_conflicts`` in a row.
         """
         wanted = extension_filter(extensions)
-        if poll_timeout <= 0:
-            raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
+        check.positive_seconds("poll_timeout", poll_timeout)  # must also exceed the hold
         check.int_range("max_conflicts", max_conflicts, 0)
         backoff = backoff or Backoff(initial=0.5, maximum=30.0)
         if self._hub is None or self._source is None:

@@ -8,6 +8,7 @@ declare, then the one converter does the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -16,6 +17,8 @@ import attrs
 
 from .._converter import OpenEnum, wire
 from ._live_models import LineStatus
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 __all__ = [
     "CallDirection",
@@ -187,7 +190,7 @@ class CallHistoryRecord:
     def presence_call_id(self) -> str | None:
         """The recording's id (the end of ``recording_url``), or None when not recorded."""
         tail = (self.recording_url or "").rstrip("/").rpartition("/")[2]
-        return tail if tail.isdigit() else None
+        return tail if _ASCII_DIGITS.fullmatch(tail) else None
 
 
 # -- reshaping bodies ---------------------------------------------------------------------------

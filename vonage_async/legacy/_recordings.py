@@ -22,7 +22,7 @@ CHUNK_SIZE = 64 * 1024
 
 def _call_id(value: Any) -> str:
     """A recording's presence call id: digits, as Extension Information and Live Status give."""
-    return check.digits("presence_call_id", value, min_len=1)
+    return check.digits("presence_call_id", value, min_len=1, max_len=64)
 
 
 class Recordings:

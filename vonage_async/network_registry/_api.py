@@ -217,7 +217,7 @@ class ApplicationProfiles(_Family):
     ) -> AsyncPager[ApplicationProfile]:
         """List network Application Profile registrations."""
         if business_profile_id is not None:
-            check.text("business_profile_id", business_profile_id, max_len=100)
+            check.path_segment("business_profile_id", business_profile_id, max_len=100)
         return self._pager(
             self._url(),
             "application_profiles",
@@ -276,7 +276,7 @@ class ApplicationProfiles(_Family):
         ``plmn_id`` (14 or 15 characters), ``status`` and ``csp_id`` filter.
         """
         if csp_id is not None:
-            check.text("csp_id", csp_id)
+            check.path_segment("csp_id", csp_id)
         return self._pager(
             self._url(("id", id), "csps"),
             "application_profile_csp_statuses",
@@ -322,7 +322,7 @@ def _csv(name: str, values: str | Sequence[str] | None, *, countries: bool = Fal
     """A comma separated filter: ISO country codes or ids."""
     if values is None:
         return None
-    items = (_checks.countries if countries else _checks.strings)(name, values, required=True)
+    items = (_checks.countries if countries else _checks.ids)(name, values, required=True)
     return ",".join(items)
 
 

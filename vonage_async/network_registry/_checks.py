@@ -61,6 +61,15 @@ def strings(name: str, value: Any, *, required: bool = False) -> list[str]:
     return list(items)
 
 
+def ids(name: str, value: Any, *, required: bool = False) -> list[str]:
+    """Ids for a comma-separated filter: each one ASCII segment without a comma."""
+    items = strings(name, value, required=required)
+    for i, item in enumerate(items):
+        if "," in check.path_segment(f"{name}[{i}]", item):
+            raise ValidationError(f"{name}[{i}]", f"an id has no comma: {check.short(item)}")
+    return items
+
+
 def countries(name: str, value: Any, *, required: bool = False) -> list[str]:
     """ISO 3166 two-letter country codes."""
     codes = strings(name, value, required=required)
@@ -82,7 +91,7 @@ def plmn_id(value: Any) -> str | None:
     if value is None:
         return None
     lo, hi = PLMN_ID_LEN
-    check.text("plmn_id", value, max_len=hi)
+    check.path_segment("plmn_id", value, max_len=hi)
     if len(value) < lo:
         raise ValidationError("plmn_id", f"at least {lo} characters, got {len(value)}")
     return str(value)

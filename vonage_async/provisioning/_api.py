@@ -128,7 +128,7 @@ class Extensions(_Resource):
     ) -> AsyncPager[Extension]:
         """Get account extensions data by account ID."""
         if location_id is not None:
-            location_id = check.digits("location_id", location_id, min_len=1)
+            location_id = check.digits("location_id", location_id, min_len=1, max_len=20)
         if phone_number is not None:
             phone_number = check.phone_number("phone_number", phone_number)
         return self._pages(

@@ -6,7 +6,6 @@ Calls and legs live under ``/cc/accounts/{account_id}/calls``, devices under
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -54,9 +53,6 @@ _FACTORIES: dict[EndpointType, Callable[[Any], Endpoint]] = {
     EndpointType.LEG: Endpoint.leg,
 }
 
-# DTMF tones, plus "," and "p" as pauses; the spec shows "*123#" and names no other characters.
-_DTMF = re.compile(r"^[0-9*#,p]+$")
-
 
 def _endpoint(name: str, value: Any, allowed: frozenset[EndpointType]) -> dict[str, str]:
     """An ``Endpoint`` or plain dict, checked, as its wire form."""
@@ -79,11 +75,7 @@ def _endpoint(name: str, value: Any, allowed: frozenset[EndpointType]) -> dict[s
 
 
 def _dtmf(name: str, digits: Any) -> str:
-    if not isinstance(digits, str) or not _DTMF.match(digits):
-        raise errors.ValidationError(
-            name, f"expected 0-9, *, # and the pauses , or p; got {digits!r}"
-        )
-    return digits
+    return check.dtmf(name, digits)
 
 
 def _window(

@@ -6,12 +6,11 @@ where a date-time is documented; the converter reads both. Every field is option
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import attrs
 
-from .. import _validation as check, errors
+from .. import _validation as check
 from .._converter import OpenEnum, as_datetime
 
 
@@ -68,9 +67,6 @@ class EndpointType(OpenEnum):
     LEG = "leg"  # only as the target of an attended transfer
 
 
-_FEATURE_CODE = re.compile(r"^[0-9*#]+$")
-
-
 @attrs.frozen
 class Endpoint:
     """One end of a call: ``{"destination": ..., "type": ...}`` on the wire.
@@ -101,10 +97,7 @@ class Endpoint:
     @classmethod
     def feature_code(cls, code: str) -> Endpoint:
         """A feature code such as ``*97``."""
-        text = check.text("code", code).strip()
-        if not _FEATURE_CODE.match(text):
-            raise errors.ValidationError("code", f"expected digits, * and #, got {code!r}")
-        return cls(text, EndpointType.FEATURE_CODE)
+        return cls(check.feature_code("code", code), EndpointType.FEATURE_CODE)
 
     @classmethod
     def leg(cls, leg_id: str) -> Endpoint:

@@ -130,8 +130,7 @@ def watch_key(
     """Validate a watch's arguments; the key under which watches share a poller."""
     account = check.path_segment("account_id", account_id)
     number = None if extension is None else check.extension_number("extension", extension)
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
-        raise errors.ValidationError("interval", "must be a positive number of seconds")
+    check.positive_seconds("interval", interval)
     if page_size is not None:
         check.int_range("page_size", page_size, 1)
     return account, number
