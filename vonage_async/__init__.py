@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._client import Vonage
 from ._converter import OpenEnum
+from ._hooks import Hooks, RequestEvent
 from ._paging import AsyncPager, Page
 from ._transport import Backoff, RateLimit, RetryPolicy
 from ._version import __version__
@@ -182,10 +183,12 @@ __all__ = [
     "Backoff",
     "BasicAuth",
     "BearerToken",
+    "Hooks",
     "OAuth2",
     "OpenEnum",
     "Page",
     "RateLimit",
+    "RequestEvent",
     "RetryPolicy",
     "SessionLogin",
     "Vonage",

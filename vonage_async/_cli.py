@@ -492,7 +492,8 @@ async def _run(args: argparse.Namespace, options: dict[str, Any] | None) -> int:
     if options is not None:
         from ._client import Vonage
 
-        async with Vonage(**options) as client:
+        # Like curl: HTTP(S)_PROXY, NO_PROXY and ~/.netrc apply unless told otherwise.
+        async with Vonage(trust_env=True, **options) as client:
             return await run(client, args)
 
     from .emulator import Emulator

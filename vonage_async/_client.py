@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import aiohttp
 from yarl import URL
 
 from . import errors
+from ._hooks import Hook, Hooks
 from ._service import Service
 from ._transport import Binding, RateLimit, RateLimiter, RetryPolicy, Transport
 from .auth import Auth
@@ -32,6 +34,20 @@ def _base_url(name: str, value: str | URL) -> URL:
     if url.query_string or url.fragment or url.user:
         raise errors.ValidationError(name, "must not carry a query, fragment or credentials")
     return url.with_path(url.path.rstrip("/"))
+
+
+def _proxy_url(name: str, value: str | URL | None) -> URL | None:
+    if value is None:
+        return None
+    url = URL(value)
+    if url.scheme not in ("http", "https") or not url.host:
+        # Not echoed: a proxy URL may carry a password.
+        raise errors.ValidationError(name, "expected an http(s) proxy URL")
+    return url
+
+
+def _route(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme, (url.host or "").lower(), url.port)
 
 
 class Vonage:
@@ -63,9 +79,30 @@ class Vonage:
         network_registry_rate_limit: RateLimit | None = None,
         legacy_rate_limit: RateLimit | None = None,
         user_agent: str | None = None,
+        trust_env: bool = False,
+        proxy: str | URL | None = None,
+        vbc_proxy: str | URL | None = None,
+        network_registry_proxy: str | URL | None = None,
+        legacy_proxy: str | URL | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        on_request: Iterable[Hook] = (),
+        on_response: Iterable[Hook] = (),
+        on_retry: Iterable[Hook] = (),
     ) -> None:
+        proxies = {
+            "vbc": _proxy_url("vbc_proxy", vbc_proxy),
+            "network_registry": _proxy_url("network_registry_proxy", network_registry_proxy),
+            "legacy": _proxy_url("legacy_proxy", legacy_proxy),
+        }
         self._transport = Transport(
-            retry=retry or RetryPolicy(), timeout=timeout, session=session, user_agent=user_agent
+            retry=retry or RetryPolicy(),
+            timeout=timeout,
+            session=session,
+            user_agent=user_agent,
+            trust_env=trust_env,
+            trace_configs=trace_configs,
+            proxy=_proxy_url("proxy", proxy),
+            hooks=Hooks(on_request, on_response, on_retry),
         )
         self._bindings = {
             "vbc": self._bind("vbc", vbc_auth, _base_url("vbc_url", vbc_url), vbc_rate_limit),
@@ -79,6 +116,7 @@ class Vonage:
                 "legacy", legacy_auth, _base_url("legacy_url", legacy_url), legacy_rate_limit
             ),
         }
+        self._transport._proxy_routes = self._proxy_routes(proxies)
 
     @staticmethod
     def _bind(name: str, auth: Auth | None, base: URL, limit: RateLimit | None) -> Binding:
@@ -87,6 +125,34 @@ class Vonage:
                 raise errors.ValidationError(f"{name}_auth", "expected an auth strategy")
             auth.bind(base)
         return Binding(name, base, auth, RateLimiter(limit) if limit else None)
+
+    def _proxy_routes(
+        self, proxies: dict[str, URL | None]
+    ) -> dict[tuple[str, str, int | None], URL]:
+        """Which proxy each host takes: a family's own proxy covers its host and its token host."""
+        routes: dict[tuple[str, str, int | None], tuple[str, URL | None]] = {}
+        for name, binding in self._bindings.items():
+            if binding.auth is None:  # an unusable family sends nothing
+                continue
+            proxy = proxies[name] or self._transport._proxy
+            hosts = [binding.base_url]
+            token_url = getattr(binding.auth, "token_url", None)
+            if isinstance(token_url, URL):
+                hosts.append(token_url)
+            for url in hosts:
+                owner = routes.setdefault(_route(url), (name, proxy))
+                if owner[1] != proxy:
+                    raise errors.ValidationError(
+                        f"{name}_proxy",
+                        f"{name} and {owner[0]} share the host {url.host},"
+                        " so they need the same proxy",
+                    )
+        return {route: proxy for route, (_, proxy) in routes.items() if proxy is not None}
+
+    @property
+    def hooks(self) -> Hooks:
+        """The event hooks; append to ``hooks.on_request`` (and the others) at any time."""
+        return self._transport.hooks
 
     def __repr__(self) -> str:
         families = ", ".join(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import platform
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _http, errors
+from ._hooks import Hooks, RequestEvent
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -119,6 +121,9 @@ class Request:
     # What the auth strategy used for this attempt (a token, a session generation), so it can
     # tell a stale failure from a fresh one.
     auth_state: Any = None
+    family: str | None = None  # for the hooks; None for a token request or login
+    attempts: int = 0
+    last: RequestEvent | None = None  # how the previous attempt ended, for on_retry
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {errors.redact_url(self.url)}>"
@@ -188,9 +193,26 @@ class Transport:
         timeout: float,
         session: aiohttp.ClientSession | None = None,
         user_agent: str | None = None,
+        trust_env: bool = False,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        proxy: URL | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         if timeout <= 0:
             raise errors.ValidationError("timeout", "must be positive")
+        if session is not None and (trust_env or trace_configs):
+            raise errors.ConfigurationError(
+                "trust_env and trace_configs apply to the session the client creates;"
+                " set them on the session you pass instead"
+            )
+        self._trust_env = trust_env
+        self._trace_configs = list(trace_configs)
+        self._proxy = proxy
+        # (scheme, host, port) -> proxy, for the families given a proxy of their own (set by
+        # the client, which knows the families' hosts).
+        self._proxy_routes: dict[tuple[str, str, int | None], URL] = {}
+        self.hooks = hooks if hooks is not None else Hooks()
+        self._exchange_ids = itertools.count(1)
         self.retry = retry
         self.timeout = timeout
         self.user_agent = user_agent or default_user_agent()
@@ -212,7 +234,11 @@ class Transport:
             raise errors.ConfigurationError("the client is closed")
         if self._session is None:
             # Cookies are kept by SessionLogin for its own host only, never in a shared jar.
-            self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            self._session = aiohttp.ClientSession(
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=self._trust_env,  # HTTP(S)_PROXY, NO_PROXY, ~/.netrc, read by aiohttp
+                trace_configs=self._trace_configs or None,
+            )
         return self._session
 
     async def aclose(self) -> None:
@@ -265,7 +291,9 @@ class Transport:
 
         Error statuses raise the typed errors; anything below 400 is returned.
         """
-        request = Request(method, url, self._headers(headers), params, json, timeout=timeout)
+        request = Request(
+            method, url, self._headers(headers), params, json, timeout=timeout, family=binding.name
+        )
         return self._run(binding, request, stream=False, retry=retry)
 
     @contextlib.asynccontextmanager
@@ -273,7 +301,7 @@ class Transport:
         self, binding: Binding, method: str, url: URL, *, timeout: float | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Like ``request`` but the body is left unread, for streaming downloads."""
-        request = Request(method, url, self._headers(None), timeout=timeout)
+        request = Request(method, url, self._headers(None), timeout=timeout, family=binding.name)
         live = (await self._run(binding, request, stream=True, retry=True)).live
         assert live is not None
         try:
@@ -337,7 +365,51 @@ class Transport:
                     continue
             raise error
 
+    def _proxy_for(self, url: URL) -> URL | None:
+        if self._proxy_routes:
+            route = (url.scheme, (url.host or "").lower(), url.port)
+            return self._proxy_routes.get(route, self._proxy)
+        return self._proxy
+
     async def _exchange(self, request: Request, *, stream: bool) -> Response:
+        """One exchange, told to the hooks."""
+        request.attempts += 1
+        hooks = self.hooks
+        if not hooks:
+            return await self._send(request, stream=stream)
+        shown_url = request.url.update_query(request.params) if request.params else request.url
+        event = RequestEvent(
+            next(self._exchange_ids),
+            request.family,
+            request.method,
+            errors.redact_url(shown_url),
+            request.attempts,
+        )
+        if request.last is not None and hooks.on_retry:
+            await hooks.emit(hooks.on_retry, request.last)
+        if hooks.on_request:
+            await hooks.emit(hooks.on_request, event)
+        started = time.perf_counter()
+        try:
+            response = await self._send(request, stream=stream)
+        except BaseException as exc:  # cancelled too: a span that was opened must be closed
+            request.last = attrs.evolve(
+                event,
+                status=getattr(exc, "status", None),
+                elapsed=time.perf_counter() - started,
+                error=type(exc).__name__,
+            )
+            if hooks.on_response:
+                await hooks.emit(hooks.on_response, request.last)
+            raise
+        request.last = attrs.evolve(
+            event, status=response.status, elapsed=time.perf_counter() - started
+        )
+        if hooks.on_response:
+            await hooks.emit(hooks.on_response, request.last)
+        return response
+
+    async def _send(self, request: Request, *, stream: bool) -> Response:
         session = self._get_session()
         timeout = _timeout(request.timeout or self.timeout, stream)
         started = time.perf_counter()
@@ -351,6 +423,7 @@ class Transport:
                 headers=request.headers,
                 timeout=timeout,
                 allow_redirects=False,  # a redirect must not carry credentials elsewhere
+                proxy=self._proxy_for(request.url),
             )
             try:
                 body = b"" if stream and live.status < 400 else await live.read()
