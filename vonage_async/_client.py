@@ -39,7 +39,10 @@ def _base_url(name: str, value: str | URL) -> URL:
 def _proxy_url(name: str, value: str | URL | None) -> URL | None:
     if value is None:
         return None
-    url = URL(value)
+    try:
+        url = URL(value)
+    except (TypeError, ValueError):
+        url = URL()
     if url.scheme not in ("http", "https") or not url.host:
         # Not echoed: a proxy URL may carry a password.
         raise errors.ValidationError(name, "expected an http(s) proxy URL")
