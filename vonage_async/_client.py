@@ -64,6 +64,12 @@ class Vonage:
 
     Without ``async with``, call ``await client.aclose()`` when done. A ``session`` passed in is
     used and left open; otherwise the client creates one lazily and closes it.
+
+    Proxies: ``proxy`` for every family, ``vbc_proxy`` (and the others) for one family, its
+    token requests or logins included; ``trust_env=True`` lets aiohttp read ``HTTP(S)_PROXY``,
+    ``NO_PROXY`` and ``~/.netrc``. ``trace_configs`` go to the aiohttp session the client
+    creates. ``on_request``, ``on_response`` and ``on_retry`` are event hooks (see ``Hooks``);
+    more can be added later through ``client.hooks``.
     """
 
     def __init__(
