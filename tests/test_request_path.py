@@ -203,3 +203,44 @@ async def test_a_slow_token_fetch_does_not_bunch_two_windows_of_requests(
     # (A margin of 20 % of the window for the way between the client and the server.)
     for i in range(len(arrivals) - calls):
         assert arrivals[i + calls] - arrivals[i] >= period * 0.8, arrivals
+
+
+# -- the CLI never shows a configured URL's userinfo ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "family_command"),
+    [
+        ("VONAGE_LEGACY_URL", "directory"),
+        ("VONAGE_VBC_URL", "calls"),
+        ("VONAGE_NETWORK_REGISTRY_URL", "profiles"),
+    ],
+)
+@pytest.mark.parametrize(
+    "url", ["htps://user:SECRET-3@host", "https://user:SECRET-3@host/x", "http://SECRET-3@h"]
+)
+def test_the_cli_does_not_print_a_urls_userinfo(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    family_command: str,
+    url: str,
+) -> None:
+    from vonage_async._cli import main
+
+    for name in (
+        "VONAGE_LEGACY_USERNAME",
+        "VONAGE_LEGACY_PASSWORD",
+        "VONAGE_CLIENT_ID",
+        "VONAGE_CLIENT_SECRET",
+        "VONAGE_REFRESH_TOKEN",
+        "VONAGE_API_KEY",
+        "VONAGE_API_SECRET",
+    ):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv(variable, url)
+
+    assert main([family_command]) == 2
+    captured = capsys.readouterr()
+    assert "SECRET-3" not in captured.out + captured.err
+    assert variable in captured.err
