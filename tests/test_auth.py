@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -25,6 +25,8 @@ from vonage_async import (
     errors,
 )
 from vonage_async._transport import Request
+
+from .test_request_path import assert_no_secret
 
 Loopback = Any  # conftest.Loopback
 Start = Callable[..., Awaitable[Loopback]]
@@ -331,21 +333,6 @@ async def test_an_unreadable_token_answer_is_not_quoted(
         with pytest.raises(errors.AuthenticationError) as caught:
             await fetch(service, client)
     assert_no_secret(caught.value, "SECRET")
-
-
-def assert_no_secret(exc: BaseException, *secrets: str) -> None:
-    """No secret in str, repr or args of the exception or anything in its cause chain."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        shown = str(current) + repr(current) + repr(current.args) + repr(vars(current))
-        for secret in secrets:
-            assert secret not in shown, f"{secret!r} in {type(current).__name__}"
-        todo += [current.__cause__, current.__context__]
 
 
 async def test_many_concurrent_requests_share_one_token_request_per_expiry(

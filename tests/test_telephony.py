@@ -640,7 +640,7 @@ async def test_watch_walks_the_active_calls_by_their_links(connect: Connect) -> 
     from vonage_async import Snapshot
 
     spec = LinkPagingServer(total=5)
-    server, client = await connect({("GET", CALLS): spec.handle})
+    _, client = await connect({("GET", CALLS): spec.handle})
     async with client.telephony.calls.watch("1234", page_size=2) as events:
         async for event in events:
             assert isinstance(event, Snapshot)
@@ -668,7 +668,7 @@ async def test_a_409_from_a_call_or_leg_is_a_call_state_conflict(
         )
 
     routes = {(m, p): conflict for m in ("PUT", "DELETE") for p in (LEG_URL, f"{CALLS}/{CALL_ID}")}
-    server, client = await connect(routes)
+    _, client = await connect(routes)
     t = client.telephony
     with pytest.raises(errors.ConflictError) as caught:
         if operation == "legs.hold":
