@@ -52,6 +52,10 @@ class PageStyle(Protocol):
     def numbered(self) -> bool:
         """Pages are fetched by number (``params_for``) rather than by a next link."""
 
+    @property
+    def cursor_param(self) -> str | None:
+        """The query parameter that carries a cursor (never carried over onto a link)."""
+
     def parse(self, body: Any, base: URL) -> Page[Any]:
         """Read raw items and paging facts out of one response body."""
 
@@ -77,6 +81,7 @@ def _href(links: Any, rel: str) -> str | None:
 class HalPages:
     items_key: str = "data"
     numbered: bool = True
+    cursor_param: str | None = None
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -100,6 +105,7 @@ class HalPages:
 class TelephonyPages:
     items_key: str
     numbered: bool = False
+    cursor_param: str | None = None
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -134,6 +140,7 @@ class TelephonyPages:
 class CursorPages:
     items_key: str
     numbered: bool = False
+    cursor_param: str | None = "next"  # seed 004
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -149,7 +156,7 @@ class CursorPages:
             items=items,
             total_items=_optional_int(body.get("total_items") or body.get("total")),
             next_url=next_url,
-            cursor=None if next_url is None else next_url.query.get("next"),
+            cursor=None if next_url is None else next_url.query.get(self.cursor_param or ""),
             raw=body,
         )
 
@@ -319,12 +326,16 @@ class AsyncPager(Generic[T]):
         return lambda n: (template.update_query({key: str(n)}), None)
 
     def _checked(self, link: URL) -> URL:
+        """The link on our origin, with the filters we sent that it left out (a link that
+        drops ``page_size`` must not change the page size mid-walk); its own values win."""
         if not _http.same_origin(link, self._base.origin()):
             raise errors.UnsafeURLError(
                 "refusing to follow a next link to another origin: "
                 + errors.redact_url(URL.build(scheme=link.scheme, host=link.host or ""))
             )
-        return link
+        cursor = self._style.cursor_param
+        missing = {k: v for k, v in self._params.items() if k not in link.query and k != cursor}
+        return link.extend_query(missing) if missing else link
 
     async def _concurrent(
         self, address: Address, numbers: Iterable[int]
