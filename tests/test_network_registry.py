@@ -12,9 +12,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import attrs
+import hypothesis
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from hypothesis import strategies as st
 
 from vonage_async import Vonage, errors
 from vonage_async.auth import BasicAuth
@@ -1163,3 +1165,23 @@ def test_request_objects_validate_on_their_own():
     with pytest.raises(errors.ValidationError) as caught:
         BusinessProfileRequest(**business(name=...)).validate()
     assert caught.value.parameter == "name"
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    cursor=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+        st.from_regex(r"[A-Za-z0-9._~=-]{1,60}", fullmatch=True),
+    )
+)
+def test_a_cursor_is_sent_verbatim_or_refused_before_sending(cursor: str) -> None:
+    client = Vonage(network_registry_auth=BasicAuth(KEY, SECRET))
+    try:
+        pager = client.network_registry.business_profiles.list(cursor=cursor)
+    except errors.ValidationError as exc:
+        assert exc.parameter == "cursor"
+        assert not (cursor.isascii() and cursor.isprintable() and " " not in cursor and cursor)
+    else:
+        assert pager._params["next"] == cursor  # nothing reshaped
+        assert cursor.isascii() and cursor.isprintable() and " " not in cursor
