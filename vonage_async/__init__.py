@@ -17,6 +17,7 @@ from ._paging import AsyncPager, Page
 from ._transport import Backoff, RateLimit, RetryPolicy
 from ._version import __version__
 from .auth import BasicAuth, BearerToken, OAuth2, SessionLogin
+from .errors import CallStateConflictError, ConflictError, UnexpectedRedirectError
 
 if TYPE_CHECKING:
     from ._events import (
@@ -182,12 +183,15 @@ __all__ = [
     "Backoff",
     "BasicAuth",
     "BearerToken",
+    "CallStateConflictError",
+    "ConflictError",
     "OAuth2",
     "OpenEnum",
     "Page",
     "RateLimit",
     "RetryPolicy",
     "SessionLogin",
+    "UnexpectedRedirectError",
     "Vonage",
     "__version__",
     "errors",
