@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -24,6 +25,8 @@ from vonage_async import (
     errors,
 )
 from vonage_async._transport import Request
+
+from .test_request_path import assert_no_secret
 
 Loopback = Any  # conftest.Loopback
 Start = Callable[..., Awaitable[Loopback]]
@@ -247,20 +250,89 @@ async def test_a_401_renews_the_token_once_and_retries(loopback: Start, service:
     assert server.count("/t/vbc.prod/things") == 3  # first call, the 401, the retry
 
 
-async def test_a_401_that_persists_raises_after_one_retry(loopback: Start, service: Any) -> None:
+async def test_a_401_on_a_token_just_granted_is_permission_denied_without_another_grant(
+    loopback: Start, service: Any
+) -> None:
     gateway = TokenGateway()
     server, client, _ = await gateway_client(loopback, gateway, username="jane", password=PASSWORD)
 
-    gateway.accept = False  # no token is good enough, not even a fresh one
+    gateway.accept = False  # telephony.yml's 401: "User is not permitted ..."
     async with client:
-        with pytest.raises(errors.AuthenticationError) as caught:
+        with pytest.raises(errors.PermissionDeniedError) as caught:
             await fetch(service, client)
 
-    assert server.count("/t/vbc.prod/things") == 2
-    assert gateway.grant_types == ["password", "refresh_token"]
+    assert server.count("/t/vbc.prod/things") == 1
+    assert gateway.grant_types == ["password"]  # the token was granted for this very request
     assert caught.value.status == 401
     assert caught.value.code == "900901"
     assert "Invalid Credentials" in caught.value.message
+
+
+async def test_a_401_that_persists_after_one_fresh_grant_is_permission_denied(
+    loopback: Start, service: Any
+) -> None:
+    gateway = TokenGateway()
+    server, client, _ = await gateway_client(loopback, gateway, username="jane", password=PASSWORD)
+
+    async with client:
+        await fetch(service, client)  # a token that works
+        gateway.accept = False  # then the account's permission goes
+        for _ in range(3):
+            with pytest.raises(errors.PermissionDeniedError) as caught:
+                await fetch(service, client)
+            assert "Invalid Credentials" in caught.value.message
+
+    # Each failing request: its 401, at most one fresh grant, one retry; never a loop of grants.
+    assert gateway.grant_types == ["password", "refresh_token", "refresh_token", "refresh_token"]
+    assert server.count("/t/vbc.prod/things") == 1 + 3 * 2
+
+
+@pytest.mark.parametrize("expires_in", ["nan", -5, 0.001, "1e400"])
+async def test_an_absurd_token_lifetime_does_not_fetch_a_token_per_request(
+    loopback: Start, service: Any, expires_in: Any
+) -> None:
+    gateway = TokenGateway(lifetime=expires_in)
+    _, client, _ = await gateway_client(loopback, gateway, username="jane", password=PASSWORD)
+    async with client:
+        for _ in range(5):
+            await fetch(service, client)
+    assert len(gateway.grants) == 1
+
+
+async def test_token_expiry_runs_on_the_monotonic_clock(
+    loopback: Start, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = TokenGateway(lifetime=600)
+    _, client, _ = await gateway_client(loopback, gateway, username="jane", password=PASSWORD)
+    async with client:
+        await fetch(service, client)
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 10 * 86400)  # the wall clock jumps
+        await fetch(service, client)
+    assert len(gateway.grants) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (200, b"access_token=AT-SECRET&refresh_token=RT-SECRET&expires_in=3600"),
+        (200, b'{"access_token": "AT-SECRET", "refresh_token": "RT-SEC'),
+        (400, b"refresh_token=RT-SECRET"),
+    ],
+)
+async def test_an_unreadable_token_answer_is_not_quoted(
+    loopback: Start, service: Any, status: int, body: bytes
+) -> None:
+    async def token(request: web.Request) -> web.Response:
+        return web.Response(status=status, body=body, content_type="text/plain")
+
+    server = await loopback(token)
+    auth = OAuth2("app", CLIENT_SECRET, "jane", PASSWORD, token_url=str(server.make_url("/token")))
+    client = Vonage(vbc_auth=auth, vbc_url=str(server.make_url("/t/vbc.prod")), retry=FAST)
+    async with client:
+        with pytest.raises(errors.AuthenticationError) as caught:
+            await fetch(service, client)
+    assert_no_secret(caught.value, "SECRET")
 
 
 async def test_many_concurrent_requests_share_one_token_request_per_expiry(

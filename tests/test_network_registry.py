@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
+import functools
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import attrs
+import hypothesis
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from hypothesis import strategies as st
 
 from vonage_async import Vonage, errors
 from vonage_async.auth import BasicAuth
@@ -793,6 +797,75 @@ async def test_cursor_paging_follows_next_across_pages(registry: Registry, clien
     assert all(s.authorization == BASIC for s in registry.seen)
 
 
+async def test_a_listing_stops_and_resumes_from_its_next_cursor(registry: Registry, client: Vonage):
+    def listing(request: web.Request) -> Reply:
+        cursor = request.query.get("next")
+        after = {None: "c1", "c1": "c2", "c2": None}[cursor]
+        href = f"{registry.base}/business-profiles?next={after}&limit=2" if after else None
+        ids = {None: ["a", "b"], "c1": ["c", "d"], "c2": ["e"]}[cursor]
+        return 200, page("business_profiles", *({"id": i} for i in ids), next_href=href)
+
+    registry.on_call("GET", "/business-profiles", listing)
+    profiles = client.network_registry.business_profiles
+
+    first = profiles.list(limit=2)
+    assert first.next_cursor is None  # nothing read yet
+    async for p in first.pages():
+        assert [x.id for x in p.items] == ["a", "b"]
+        break  # the job stops after one page...
+    assert first.next_cursor == "c1"
+
+    resumed = profiles.list(limit=2, cursor=first.next_cursor)  # ...and resumes later
+    assert [p.id async for p in resumed] == ["c", "d", "e"]
+    assert resumed.next_cursor is None  # the end
+    assert registry.seen[1].query == {"limit": "2", "next": "c1"}
+
+
+REGISTRY_LISTINGS: list[Callable[[Any], Any]] = [
+    lambda r: r.business_profiles.list,
+    lambda r: r.business_profiles.csp_statuses,
+    lambda r: functools.partial(r.business_profiles.shared_with, "bp1"),
+    lambda r: functools.partial(r.business_profiles.linked_applications, "bp1"),
+    lambda r: r.application_profiles.list,
+    lambda r: r.application_profiles.csp_statuses,
+    lambda r: functools.partial(r.application_profiles.shared_with, "ap1"),
+    lambda r: functools.partial(r.application_profiles.linked_applications, "ap1"),
+    lambda r: r.catalogue.countries,
+    lambda r: r.catalogue.organisation_types,
+    lambda r: r.catalogue.categories,
+    lambda r: r.catalogue.csps,
+    lambda r: r.catalogue.network_apis,
+    lambda r: r.catalogue.purposes,
+    lambda r: r.catalogue.vetting_levels,
+    lambda r: r.catalogue.terms_and_conditions,
+]
+
+
+@pytest.mark.parametrize("listing", REGISTRY_LISTINGS)
+async def test_every_listing_takes_a_cursor(
+    registry: Registry, client: Vonage, listing: Callable[[Any], Any]
+):
+    method = listing(client.network_registry)
+    with contextlib.suppress(errors.NotFoundError):  # any answer will do: the query counts
+        await method(cursor="opaque-19284743").first()
+    assert registry.only().query.get("next") == "opaque-19284743"
+
+    for bad in ("", "two words", "line\n", "ümlaut", 19284743, "x" * 3000):
+        with pytest.raises(errors.ValidationError):
+            method(cursor=bad)
+    assert len(registry.seen) == 1
+
+
+async def test_a_scheme_relative_next_link_is_refused(registry: Registry, client: Vonage):
+    href = "//elsewhere.example/v1/network-registry/business-profiles?next=c1"
+    registry.on(
+        "GET", "/business-profiles", body=page("business_profiles", {"id": "a"}, next_href=href)
+    )
+    with pytest.raises(errors.UnsafeURLError):
+        await client.network_registry.business_profiles.list().all()
+    assert len(registry.seen) == 1
+
+
 async def test_max_items_stops_paging_early(registry: Registry, client: Vonage):
     href = f"{registry.base}/catalogue/countries?next=more"
     registry.on(
@@ -1092,3 +1165,23 @@ def test_request_objects_validate_on_their_own():
     with pytest.raises(errors.ValidationError) as caught:
         BusinessProfileRequest(**business(name=...)).validate()
     assert caught.value.parameter == "name"
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    cursor=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+        st.from_regex(r"[A-Za-z0-9._~=-]{1,60}", fullmatch=True),
+    )
+)
+def test_a_cursor_is_sent_verbatim_or_refused_before_sending(cursor: str) -> None:
+    client = Vonage(network_registry_auth=BasicAuth(KEY, SECRET))
+    try:
+        pager = client.network_registry.business_profiles.list(cursor=cursor)
+    except errors.ValidationError as exc:
+        assert exc.parameter == "cursor"
+        assert not (cursor.isascii() and cursor.isprintable() and " " not in cursor and cursor)
+    else:
+        assert pager._params["next"] == cursor  # nothing reshaped
+        assert cursor.isascii() and cursor.isprintable() and " " not in cursor

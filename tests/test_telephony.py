@@ -214,7 +214,8 @@ async def test_telephony_paging_by_count_is_concurrent_and_ordered(connect: Conn
             "current_page": number,
             "pages": str(pages),
             "next_page": number + 1,
-            "next_page_uri": f"/registration/accounts/1234/devices?page={number + 1}",
+            # The link shows how this server addresses a page: by its ``page`` parameter.
+            "next_page_uri": f"/registration/accounts/1234/devices?order=desc&page={number + 1}",
         }
 
     server, client = await connect({("GET", DEVICES): page})
@@ -356,7 +357,11 @@ LEG_ACTIONS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
         ({"destination": 14155550100, "type": "pstn"},),
         {"state": "active", "to": {"destination": "14155550100", "type": "pstn"}},
     ),
-    ("attended_transfer", (CALL_ID,), {"to": {"destination": CALL_ID, "type": "leg"}}),
+    (  # telephony.yml's "ATT XFER" tab
+        "attended_transfer",
+        (CALL_ID,),
+        {"state": "active", "to": {"destination": CALL_ID, "type": "leg"}},
+    ),
     ("start_recording", (RecordingService.CCR,), {"recording": "start", "service": "ccr"}),
     ("stop_recording", ("ocr",), {"recording": "stop", "service": "ocr"}),
 ]
@@ -555,3 +560,136 @@ def test_endpoint_helpers() -> None:
         Endpoint.feature_code("*9x")
     with pytest.raises(errors.ValidationError):
         Endpoint.device("")
+
+
+# -- as telephony.yml writes it: paging by links, 409 conflicts ----------------------------
+
+DOCUMENTED_QUERY = frozenset({"extension", "page_size", "order", "start_time", "end_time"})
+
+
+class LinkPagingServer:
+    """GET calls and devices as telephony.yml (and seed 002) document them, nothing more.
+
+    Any ``page`` parameter is ignored (the files document none); the next page is reached
+    through ``next_page_uri`` only, which carries an opaque token. A query parameter that
+    neither the file lists nor one of this server's links carried is refused with 400.
+    """
+
+    def __init__(self, total: int, page_size: int = 2) -> None:
+        self.total = total
+        self.page_size = page_size
+        self.tokens: dict[str, int] = {}  # opaque token -> page index
+        self.refused: list[str] = []
+
+    def link(self, path: str, index: int) -> str:
+        token = f"t{len(self.tokens)}x{index * 7919:x}"
+        self.tokens[token] = index
+        return f"{path}?page_size={self.page_size}&cursor_token={token}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        token = request.query.get("cursor_token")
+        allowed = DOCUMENTED_QUERY | ({"cursor_token"} if token in self.tokens else set())
+        extra = sorted(set(request.query) - allowed)
+        if extra:
+            self.refused += extra
+            return web.json_response({"code": 400, "message": f"unknown {extra}"}, status=400)
+        index = self.tokens.get(token or "", 0)
+        size = int(request.query.get("page_size", str(self.page_size)))
+        pages = max(1, -(-self.total // size))
+        key = "devices" if "devices" in request.path else "calls"
+        path = request.path.removeprefix(BASE)
+        first = index * size
+        rows = [
+            {"call_id": f"c{n}", "mac_address": f"d{n}", "status": "answered"}
+            for n in range(first, min(first + size, self.total))
+        ]
+        body: dict[str, Any] = {
+            key: rows,
+            "current_page": str(index),
+            "pages": str(pages),
+            "page_size": str(size),
+            "first_page_uri": self.link(path, 0),
+        }
+        if index + 1 < pages:  # left out on the last page, as the file types it a string
+            body["next_page"] = str(index + 1)
+            body["next_page_uri"] = self.link(path, index + 1)
+        return web.json_response(body)
+
+
+@pytest.mark.parametrize("what", ["calls", "devices"])
+async def test_lists_follow_next_page_uri_from_a_server_that_ignores_page(
+    connect: Connect, what: str
+) -> None:
+    spec = LinkPagingServer(total=7)
+    path = CALLS if what == "calls" else DEVICES
+    server, client = await connect({("GET", path): spec.handle})
+
+    if what == "calls":
+        found = [c.call_id for c in await client.telephony.calls.list("1234", page_size=2).all()]
+    else:
+        found = [d.mac_address for d in await client.telephony.devices.list("1234").all()]
+
+    prefix = "c" if what == "calls" else "d"
+    assert found == [f"{prefix}{n}" for n in range(7)]
+    assert spec.refused == []
+    assert len(server.requests) == 4
+    assert all("page" not in r.query for r in server.requests)
+
+
+async def test_watch_walks_the_active_calls_by_their_links(connect: Connect) -> None:
+    from vonage_async import Snapshot
+
+    spec = LinkPagingServer(total=5)
+    _, client = await connect({("GET", CALLS): spec.handle})
+    async with client.telephony.calls.watch("1234", page_size=2) as events:
+        async for event in events:
+            assert isinstance(event, Snapshot)
+            assert sorted(c.call.call_id for c in event.calls) == [f"c{n}" for n in range(5)]
+            break
+    assert spec.refused == []
+
+
+async def test_a_scheme_relative_next_page_uri_is_refused(connect: Connect) -> None:
+    body = {"calls": [{"call_id": "c0"}], "next_page": "1", "current_page": "0"}
+    body["next_page_uri"] = "//elsewhere.example/cc/accounts/1234/calls?page_size=1"
+    server, client = await connect({("GET", CALLS): body})
+    with pytest.raises(errors.UnsafeURLError):
+        await client.telephony.calls.list("1234").all()
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("operation", ["legs.hold", "legs.delete", "calls.update", "calls.delete"])
+async def test_a_409_from_a_call_or_leg_is_a_call_state_conflict(
+    connect: Connect, operation: str
+) -> None:
+    async def conflict(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"code": 409, "message": "conflict while changing state of a leg"}, status=409
+        )
+
+    routes = {(m, p): conflict for m in ("PUT", "DELETE") for p in (LEG_URL, f"{CALLS}/{CALL_ID}")}
+    _, client = await connect(routes)
+    t = client.telephony
+    with pytest.raises(errors.ConflictError) as caught:
+        if operation == "legs.hold":
+            await t.legs.hold("1234", CALL_ID, LEG_ID)
+        elif operation == "legs.delete":
+            await t.legs.delete("1234", CALL_ID, LEG_ID)
+        elif operation == "calls.update":
+            await t.calls.update("1234", CALL_ID, state="parked", from_=Endpoint.extension("101"))
+        else:
+            await t.calls.delete("1234", CALL_ID)
+
+    assert isinstance(caught.value, errors.CallStateConflictError)
+    assert not isinstance(caught.value, errors.SessionConflictError)
+    assert caught.value.status == 409
+    assert caught.value.message == "conflict while changing state of a leg"
+
+
+def test_both_conflicts_share_one_parent() -> None:
+    import vonage_async
+
+    assert issubclass(errors.SessionConflictError, errors.ConflictError)
+    assert issubclass(errors.CallStateConflictError, errors.ConflictError)
+    assert vonage_async.ConflictError is errors.ConflictError
+    assert vonage_async.CallStateConflictError is errors.CallStateConflictError

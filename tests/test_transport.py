@@ -375,15 +375,22 @@ async def test_user_agent_names_sdk_python_and_aiohttp(loopback: Start, service:
 async def test_redirects_are_not_followed_elsewhere(loopback: Start, service: Any) -> None:
     elsewhere = await loopback(failing(0, 200))
 
+    target = elsewhere.make_url("/steal").with_user("u").with_password("pw-SECRET")
+    target = target.with_query(access_token="tok-SECRET")
+
     async def redirect(request: web.Request) -> web.Response:
-        raise web.HTTPFound(str(elsewhere.make_url("/steal")))
+        raise web.HTTPFound(str(target))
 
     server = await loopback(redirect)
     async with client_for(server) as client:
         svc = service(client)
-        response = await svc.request("GET", svc.url("things"))
+        with pytest.raises(errors.UnexpectedRedirectError) as caught:
+            await svc.request("GET", svc.url("things"))
 
-    assert response.status == 302
+    assert caught.value.status == 302
+    assert isinstance(caught.value, errors.HTTPError)
+    assert caught.value.location is not None and "/steal" in caught.value.location
+    assert "SECRET" not in str(caught.value) + repr(caught.value.args) + caught.value.location
     assert elsewhere.count() == 0
 
 

@@ -18,6 +18,7 @@ from ._paging import AsyncPager, Page
 from ._transport import Backoff, RateLimit, RetryPolicy
 from ._version import __version__
 from .auth import BasicAuth, BearerToken, OAuth2, SessionLogin
+from .errors import CallStateConflictError, ConflictError, UnexpectedRedirectError
 
 if TYPE_CHECKING:
     from ._events import (
@@ -183,6 +184,8 @@ __all__ = [
     "Backoff",
     "BasicAuth",
     "BearerToken",
+    "CallStateConflictError",
+    "ConflictError",
     "Hooks",
     "OAuth2",
     "OpenEnum",
@@ -191,6 +194,7 @@ __all__ = [
     "RequestEvent",
     "RetryPolicy",
     "SessionLogin",
+    "UnexpectedRedirectError",
     "Vonage",
     "__version__",
     "errors",

@@ -38,6 +38,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from . import errors
 from ._format import event_line, event_record, json_line, record
@@ -116,8 +117,19 @@ def _client_options(family: str, command: str, env: Mapping[str, str]) -> dict[s
         }
         url = ("network_registry_url", "VONAGE_NETWORK_REGISTRY_URL")
     if get(url[1]):
-        options[url[0]] = env[url[1]]
+        options[url[0]] = _url_setting(url[1], env[url[1]])
     return options
+
+
+def _url_setting(name: str, value: str) -> str:
+    """A configured URL, refused without echoing it when it carries ``user:password@``."""
+    try:
+        userinfo = "@" in urlsplit(value).netloc
+    except ValueError:
+        raise errors.ValidationError(name, "is not a URL") from None
+    if userinfo:
+        raise errors.ValidationError(name, "must not carry credentials (user:password@host)")
+    return value
 
 
 # -- output ------------------------------------------------------------------------------------

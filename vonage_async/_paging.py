@@ -2,11 +2,14 @@
 
 - ``HalPages``: Provisioning's ``page``/``page_size``/``total_pages`` with ``_embedded.data``.
 - ``TelephonyPages``: ``current_page``/``pages``/``next_page``/``next_page_uri`` (relative to the
-  service base, counters often sent as strings, first page numbered 0 or 1).
-- ``CursorPages``: Network Registry's opaque ``_links.next.href`` cursor.
+  service base, counters often sent as strings, first page numbered 0 or 1). Pages are reached
+  through ``next_page_uri`` only: the files document no page-number parameter.
+- ``CursorPages``: Network Registry's opaque ``_links.next.href`` cursor (its ``next`` parameter).
 
-When the first page tells how many pages there are, the rest are fetched concurrently, at most
-``concurrency`` requests in flight, and items still come out in server order.
+Pages are fetched concurrently (at most ``concurrency`` requests in flight, items still in
+server order) only when the first page tells how many pages there are and how to address one:
+a numbered style, or a next link whose query carries the next page's number. Otherwise the
+links are walked in order.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ._converter import to_int
 T = TypeVar("T")
 
 Fetch = Callable[[URL, Mapping[str, str] | None], Awaitable[Any]]
+Address = Callable[[int], tuple[URL, Mapping[str, str] | None]]
 
 
 @attrs.frozen
@@ -37,6 +41,9 @@ class Page(Generic[T]):
     total_pages: int | None = None
     total_items: int | None = None
     next_url: URL | None = None
+    # The number the server gives the next page, and the opaque cursor its link carries.
+    next_number: int | None = None
+    cursor: str | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
 
 
@@ -44,6 +51,10 @@ class PageStyle(Protocol):
     @property
     def numbered(self) -> bool:
         """Pages are fetched by number (``params_for``) rather than by a next link."""
+
+    @property
+    def cursor_param(self) -> str | None:
+        """The query parameter that carries a cursor (never carried over onto a link)."""
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         """Read raw items and paging facts out of one response body."""
@@ -70,6 +81,7 @@ def _href(links: Any, rel: str) -> str | None:
 class HalPages:
     items_key: str = "data"
     numbered: bool = True
+    cursor_param: str | None = None
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -92,7 +104,8 @@ class HalPages:
 @attrs.frozen
 class TelephonyPages:
     items_key: str
-    numbered: bool = True
+    numbered: bool = False
+    cursor_param: str | None = None
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -115,17 +128,19 @@ class TelephonyPages:
             total_pages=_optional_int(body.get("pages")),
             total_items=_optional_int(body.get("total")),
             next_url=_resolve(base, str(next_uri)) if has_next else None,
+            next_number=next_number if has_next else None,
             raw=body,
         )
 
     def params_for(self, params: Mapping[str, str], number: int) -> dict[str, str]:
-        return {**params, "page": str(number)}
+        raise NotImplementedError  # pages are addressed by the server's links only
 
 
 @attrs.frozen
 class CursorPages:
     items_key: str
     numbered: bool = False
+    cursor_param: str | None = "next"  # seed 004
 
     def parse(self, body: Any, base: URL) -> Page[Any]:
         if not isinstance(body, Mapping):
@@ -136,10 +151,12 @@ class CursorPages:
             raw = body.get(self.items_key)
         items = [] if raw is None else raw if isinstance(raw, list) else [raw]
         href = _href(body.get("_links"), "next")
+        next_url = _resolve(base, href) if href else None
         return Page(
             items=items,
             total_items=_optional_int(body.get("total_items") or body.get("total")),
-            next_url=_resolve(base, href) if href else None,
+            next_url=next_url,
+            cursor=None if next_url is None else next_url.query.get(self.cursor_param or ""),
             raw=body,
         )
 
@@ -148,8 +165,11 @@ class CursorPages:
 
 
 def _resolve(base: URL, link: str) -> URL:
-    target = URL(link)
-    if target.is_absolute():
+    try:
+        target = URL(link)
+    except ValueError:
+        raise errors.UnsafeURLError("refusing to follow a next link that is not a URL") from None
+    if target.is_absolute():  # "//host/..." too: the origin check refuses it
         return target
     prefix = base.path.rstrip("/")
     if target.path.startswith(prefix + "/"):  # root-relative: already under the base
@@ -163,7 +183,8 @@ class AsyncPager(Generic[T]):
 
     ``async for item in pager``; ``await pager.all()``; ``async for page in pager.pages()``.
     ``max_items`` stops early; ``concurrency`` bounds the requests in flight once the number of
-    pages is known. A ``next`` link is only followed on the configured origin.
+    pages and how to address one are known. A ``next`` link is only followed on the configured
+    origin. ``next_cursor`` is the cursor of the page after the last page read, None at the end.
     """
 
     def __init__(
@@ -190,6 +211,9 @@ class AsyncPager(Generic[T]):
         self._base = base
         self.concurrency = concurrency
         self.max_items = max_items
+        # The opaque cursor of the page after the last one read (Network Registry), None at the
+        # end: a job can stop and resume the listing later with ``cursor=``.
+        self.next_cursor: str | None = None
 
     def __repr__(self) -> str:
         return f"<AsyncPager {errors.redact_url(self._url)} concurrency={self.concurrency}>"
@@ -225,10 +249,12 @@ class AsyncPager(Generic[T]):
 
     async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Every page in order, items decoded."""
+        self.next_cursor = None
         first = await self._get(self._url, self._params)
+        self.next_cursor = first.cursor
         yield first
-        style = self._style
-        if style.numbered and first.total_pages is not None and first.number is not None:
+        address = self._addressing(first)
+        if address is not None and first.total_pages is not None and first.number is not None:
             last = first.number + first.total_pages - 1
             following, seen, rounds = first.number + 1, len(first.items), 0
             while following <= last:
@@ -246,7 +272,7 @@ class AsyncPager(Generic[T]):
                 emptied = False
                 # Closed at once when the caller stops, so outstanding fetches are cancelled.
                 async with contextlib.aclosing(
-                    self._concurrent(range(following, stop + 1))
+                    self._concurrent(address, range(following, stop + 1))
                 ) as pages:
                     async for page in pages:
                         seen += len(page.items)
@@ -258,22 +284,62 @@ class AsyncPager(Generic[T]):
             return
         page = first
         # A server that links its pages ends the listing by leaving the link out.
-        by_number = style.numbered and first.next_url is None
+        by_number = self._style.numbered and first.next_url is None
+        followed = {self._url.update_query(self._params)}
+        walked = 1
         while page.items and (page.next_url is not None or by_number):
+            if page.total_pages is not None and walked >= page.total_pages:
+                return  # as many pages as the server counted: a further link leads nowhere new
+            walked += 1
             if page.next_url is not None:
-                if not _http.same_origin(page.next_url, self._base.origin()):
-                    raise errors.UnsafeURLError(
-                        "refusing to follow a next link to another origin: "
-                        + errors.redact_url(page.next_url.origin())
-                    )
-                page = await self._get(page.next_url, None)
+                if page.next_url in followed:  # a link back to a page already read: the end
+                    return
+                followed.add(page.next_url)
+                page = await self._get(self._checked(page.next_url), None)
             elif page.number is None:  # no total, no link, no number: nothing to walk by
                 return
             else:  # numbered without a total: walk until a page comes back empty
-                page = await self._get_number(page.number + 1)
+                page = await self._get_number(self._by_param, page.number + 1)
+            self.next_cursor = page.cursor
             yield page
 
-    async def _concurrent(self, numbers: Iterable[int]) -> AsyncGenerator[Page[T], None]:
+    def _by_param(self, number: int) -> tuple[URL, Mapping[str, str] | None]:
+        return self._url, self._style.params_for(self._params, number)
+
+    def _addressing(self, first: Page[T]) -> Address | None:
+        """How to ask for page ``n``, if the style or the server's own link shows it."""
+        if self._style.numbered:
+            return self._by_param
+        link, number = first.next_url, first.next_number
+        if link is None or number is None:
+            return None
+        # The one query parameter of the link that carries the next page's number (and is not
+        # a filter we sent with that same value) is how this server addresses pages.
+        keys = [
+            key
+            for key, value in link.query.items()
+            if value == str(number) and self._params.get(key) != value
+        ]
+        if len(keys) != 1 or len(link.query.getall(keys[0])) != 1:
+            return None
+        template, key = self._checked(link), keys[0]
+        return lambda n: (template.update_query({key: str(n)}), None)
+
+    def _checked(self, link: URL) -> URL:
+        """The link on our origin, with the filters we sent that it left out (a link that
+        drops ``page_size`` must not change the page size mid-walk); its own values win."""
+        if not _http.same_origin(link, self._base.origin()):
+            raise errors.UnsafeURLError(
+                "refusing to follow a next link to another origin: "
+                + errors.redact_url(URL.build(scheme=link.scheme, host=link.host or ""))
+            )
+        cursor = self._style.cursor_param
+        missing = {k: v for k, v in self._params.items() if k not in link.query and k != cursor}
+        return link.extend_query(missing) if missing else link
+
+    async def _concurrent(
+        self, address: Address, numbers: Iterable[int]
+    ) -> AsyncGenerator[Page[T], None]:
         # At most ``concurrency`` requests in flight, and as many fetched pages again waiting
         # to be taken in order: a slow page holds back the iteration, not the other requests.
         todo = iter(numbers)
@@ -285,7 +351,7 @@ class AsyncPager(Generic[T]):
                 number = next(todo, None)
                 if number is None:
                     return
-                window.append(asyncio.ensure_future(self._get_number(number, slots)))
+                window.append(asyncio.ensure_future(self._get_number(address, number, slots)))
 
         refill()
         try:
@@ -299,13 +365,15 @@ class AsyncPager(Generic[T]):
             if window:
                 await asyncio.gather(*window, return_exceptions=True)
 
-    async def _get_number(self, number: int, slots: asyncio.Semaphore | None = None) -> Page[T]:
-        params = self._style.params_for(self._params, number)
+    async def _get_number(
+        self, address: Address, number: int, slots: asyncio.Semaphore | None = None
+    ) -> Page[T]:
+        url, params = address(number)
         if slots is None:
-            body = await self._fetch(self._url, params)
+            body = await self._fetch(url, params)
         else:
             async with slots:
-                body = await self._fetch(self._url, params)
+                body = await self._fetch(url, params)
             await asyncio.sleep(0)  # let the next request go out before decoding this page
         page = self._parse(body)
         if page.number is not None and page.number != number:

@@ -322,13 +322,15 @@ class Transport:
         attempt = 0
         auth_recovered = False
         while True:
-            if binding.limiter is not None:
-                await binding.limiter.acquire()
             try:
                 if binding.auth is not None:
                     # A token request or login that fails transiently is retried like the
                     # request it serves.
                     await binding.auth.prepare(request, self)
+                # The slot is taken once auth is ready, so a slow token fetch cannot bunch
+                # one window's requests into the next: a request counts when it is sent.
+                if binding.limiter is not None:
+                    await binding.limiter.acquire()
                 response = await self._exchange(request, stream=stream)
             except (errors.TransportError, errors.ServerError, errors.RateLimitedError) as exc:
                 # An HTTP error here came from a token request or login: the same policy applies.
@@ -346,14 +348,13 @@ class Transport:
                 binding.auth.observe(request, response)
             if response.status < 400:
                 return response
-            if (
-                response.status in (401, 403)
-                and binding.auth is not None
-                and not auth_recovered
-                and await binding.auth.recover(request, response, self)
-            ):
-                auth_recovered = True
-                continue
+            if response.status in (401, 403) and binding.auth is not None:
+                denied = binding.auth.denied(request, response)
+                if denied is not None:  # fresh credentials refused: renewing cannot help
+                    raise denied
+                if not auth_recovered and await binding.auth.recover(request, response, self):
+                    auth_recovered = True
+                    continue
             error = _http.error_for(
                 response.status, request.method, response.url, response.body, response.headers
             )
@@ -413,6 +414,7 @@ class Transport:
         session = self._get_session()
         timeout = _timeout(request.timeout or self.timeout, stream)
         started = time.perf_counter()
+        failure: BaseException | None = None
         try:
             live = await session.request(
                 request.method,
@@ -431,17 +433,11 @@ class Transport:
                 live.release()
                 raise
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            elapsed = (time.perf_counter() - started) * 1000
-            shown_url = request.url.update_query(request.params) if request.params else request.url
-            logger.debug(
-                "%s %s failed after %.1f ms: %s",
-                request.method,
-                errors.redact_url(shown_url),
-                elapsed,
-                type(exc).__name__,
-            )
-            reason = "timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
-            raise errors.TransportError(reason, method=request.method, url=shown_url) from exc
+            failure = exc
+        if failure is not None:
+            # Raised here, outside the handler, so the aiohttp error is neither the cause nor
+            # the context: its args and repr carry the request's headers (tokens, passwords).
+            raise self._transport_error(request, failure, started)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (%.1f ms)",
@@ -450,9 +446,55 @@ class Transport:
                 live.status,
                 (time.perf_counter() - started) * 1000,
             )
+        if 300 <= live.status < 400 and live.status != 304:  # 304 answers a conditional poll
+            live.release()
+            raise _redirect_error(request.method, live.url, live.status, live.headers)
         if stream and live.status < 400:
             return Response(
                 request.method, live.url, live.status, live.headers, body, live.cookies, live
             )
         live.release()
         return Response(request.method, live.url, live.status, live.headers, body, live.cookies)
+
+    @staticmethod
+    def _transport_error(
+        request: Request, exc: BaseException, started: float
+    ) -> errors.TransportError:
+        elapsed = (time.perf_counter() - started) * 1000
+        shown_url = request.url.update_query(request.params) if request.params else request.url
+        name = type(exc).__name__
+        logger.debug(
+            "%s %s failed after %.1f ms: %s",
+            request.method,
+            errors.redact_url(shown_url),
+            elapsed,
+            name,
+        )
+        if isinstance(exc, asyncio.TimeoutError):
+            reason = "timed out"
+        elif isinstance(exc, aiohttp.ClientResponseError):
+            reason = f"malformed answer ({name})"  # a bad status line, an oversized header...
+        else:
+            reason = name
+        error = errors.TransportError(reason, method=request.method, url=shown_url)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            # A sanitised cause: the OS error alone, without aiohttp's connection details.
+            error.__cause__ = OSError(exc.errno, exc.strerror)
+        return error
+
+
+def _redirect_error(
+    method: str, url: URL, status: int, headers: Mapping[str, str]
+) -> errors.UnexpectedRedirectError:
+    location = headers.get("Location")
+    try:
+        shown = None if location is None else errors.redact_url(url.join(URL(location)))
+    except ValueError:
+        shown = "(unreadable Location)"
+    return errors.UnexpectedRedirectError(
+        status=status,
+        method=method,
+        url=url,
+        message=f"{_http.reason_phrase(status)}: redirect to {shown or 'nowhere'} not followed",
+        location=shown,
+    )

@@ -31,6 +31,10 @@ __all__ = ["Auth", "BasicAuth", "BearerToken", "OAuth2", "SessionLogin", "TokenS
 logger = logging.getLogger("vonage_async")
 
 DEFAULT_TOKEN_URL = "https://api.vonage.com/token"
+# Bounds on a granted token's lifetime: a zero, negative, NaN or huge expires_in must neither
+# make every request fetch a token nor keep one for ever.
+MIN_LIFETIME = 10.0
+MAX_LIFETIME = 86400.0 * 30
 LOGIN_PATH = "/appserver/rest/user/null"
 
 
@@ -50,6 +54,10 @@ class Auth(abc.ABC):
     async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
         """A 401/403 came back: return True if credentials were renewed and a retry may help."""
         return False
+
+    def denied(self, request: Request, response: Response) -> errors.HTTPError | None:
+        """A 401/403 came back: the error to raise at once when renewing cannot help."""
+        return None
 
 
 class _SingleFlight:
@@ -79,6 +87,20 @@ class _SingleFlight:
                 raise
             self._error = None
             self._runs += 1
+
+
+@attrs.frozen
+class _Used:
+    """The token a request was sent with, and whether it was granted during that request."""
+
+    token: str | None
+    just_granted: bool
+
+    def __repr__(self) -> str:
+        return f"_Used(token='***', just_granted={self.just_granted})"
+
+
+_RENEWED = object()  # auth_state after ``recover``: the retry's token is a fresh one
 
 
 def _mask(value: str) -> str:
@@ -186,6 +208,7 @@ class OAuth2(Auth):
         self._expires_at = 0.0
         self._renew_at = 0.0
         self._flight = _SingleFlight()
+        self._grants = 0  # successful grants, to tell a token granted during a request
         self.token_requests = 0  # how many grants were sent; handy in tests and metrics
 
     def __repr__(self) -> str:
@@ -195,16 +218,39 @@ class OAuth2(Auth):
         return self._token is not None and self._clock() < self._renew_at
 
     async def prepare(self, request: Request, transport: Transport) -> None:
+        grants = self._grants
         if not self._fresh():
             await self._flight.run(lambda: not self._fresh(), lambda: self._obtain(transport))
-        request.auth_state = self._token
+        # "Just granted": obtained while this request waited, or renewed after its own 401.
+        just_granted = request.auth_state is _RENEWED or self._grants != grants
+        request.auth_state = _Used(self._token, just_granted)
         request.headers["Authorization"] = f"Bearer {self._token}"
+
+    def denied(self, request: Request, response: Response) -> errors.HTTPError | None:
+        used = request.auth_state
+        if response.status != 401 or not isinstance(used, _Used) or not used.just_granted:
+            return None
+        # telephony.yml's 401 "User is not permitted to make a request against this account":
+        # a token the server has only just granted is not expired, it lacks permission. Another
+        # grant would cost quota and change nothing.
+        error = _http.error_for(401, request.method, response.url, response.body, response.headers)
+        return errors.PermissionDeniedError(
+            status=401,
+            method=request.method,
+            url=response.url,
+            message=error.message,
+            body=error.body,
+            code=error.code,
+            details=error.details,
+        )
 
     async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
         if response.status != 401:
             return False
-        stale = request.auth_state
+        used = request.auth_state
+        stale = used.token if isinstance(used, _Used) else None
         await self._flight.run(lambda: self._token == stale, lambda: self._obtain(transport))
+        request.auth_state = _RENEWED
         return True
 
     async def _obtain(self, transport: Transport) -> None:
@@ -266,7 +312,11 @@ class OAuth2(Auth):
                 response.status, "POST", self.token_url, response.body, response.headers
             )
         if response.status != 200 or not isinstance(data, dict) or not data.get("access_token"):
-            message, code, _ = _http.error_message(response.body)
+            # Only a JSON error answer is quoted: an unreadable body (a form-encoded or
+            # truncated token answer) may hold the very tokens we could not read.
+            message, code = None, None
+            if response.status != 200 and isinstance(data, dict):
+                message, code, _ = _http.error_message(response.body)
             raise errors.AuthenticationError(
                 status=response.status,
                 method="POST",
@@ -276,8 +326,11 @@ class OAuth2(Auth):
             )
         try:
             lifetime = float(data.get("expires_in") or 3600)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             lifetime = 3600.0
+        if lifetime != lifetime:  # NaN
+            lifetime = 3600.0
+        lifetime = min(max(lifetime, MIN_LIFETIME), MAX_LIFETIME)
         tokens = TokenSet(
             access_token=str(data["access_token"]),
             refresh_token=data.get("refresh_token") or self._refresh_token,
@@ -285,7 +338,8 @@ class OAuth2(Auth):
             scope=data.get("scope"),
             token_type=str(data.get("token_type") or "Bearer"),
         )
-        now = self._clock()
+        now = self._clock()  # monotonic by default: a wall-clock step never ages a token
+        self._grants += 1
         self._token = tokens.access_token
         self._refresh_token = tokens.refresh_token
         self._expires_at = now + lifetime

@@ -15,12 +15,15 @@
         │   ├── NoExtensionError            legacy: USER HAS NO EXTENSIONS (click to call)
         │   ├── AccountInactiveError        legacy: ACCOUNT INACTIVE (click to call)
         │   └── RecordingNotFoundError      legacy: RECORDING NOT FOUND (recordings)
-        ├── SessionConflictError  409 (Live Status: the session is used by another caller)
+        ├── ConflictError         409
+        │   ├── SessionConflictError        Live Status: the session is used by another caller
+        │   └── CallStateConflictError      Telephony: conflict changing a call's or leg's state
         ├── InvalidRequestError   400 and 422, with the server's ``invalid_parameters``
         │   ├── BadPhoneNumberError         legacy: BAD USER PHONE (click to call)
         │   └── InvalidCallIdError          legacy: ILLEGAL CALL ID (recordings)
         ├── RateLimitedError      429, with ``retry_after`` seconds when the server said
-        └── ServerError           5xx
+        ├── ServerError           5xx
+        └── UnexpectedRedirectError  a 3xx (never followed), with ``location`` redacted
 
 Messages and attributes never carry a secret: URLs are redacted and request headers are not kept.
 """
@@ -36,7 +39,9 @@ __all__ = [
     "AccountInactiveError",
     "AuthenticationError",
     "BadPhoneNumberError",
+    "CallStateConflictError",
     "ConfigurationError",
+    "ConflictError",
     "DecodeError",
     "HTTPError",
     "InternationalBlockedError",
@@ -51,6 +56,7 @@ __all__ = [
     "ServerError",
     "SessionConflictError",
     "TransportError",
+    "UnexpectedRedirectError",
     "UnsafeURLError",
     "ValidationError",
     "VonageError",
@@ -141,9 +147,18 @@ class NotFoundError(HTTPError):
     """404."""
 
 
-class SessionConflictError(HTTPError):
+class ConflictError(HTTPError):
+    """409: the request conflicts with the current state. ``except ConflictError`` catches
+    both kinds below."""
+
+
+class SessionConflictError(ConflictError):
     """409. From Live Status: the session is being used by more than one caller. From the
     registry: the request conflicts with the current state (such as the profile limit)."""
+
+
+class CallStateConflictError(ConflictError):
+    """409 from a Telephony call or leg operation: conflict while changing the state of a leg."""
 
 
 class InvalidRequestError(HTTPError):
@@ -165,6 +180,15 @@ class RateLimitedError(HTTPError):
 
 class ServerError(HTTPError):
     """5xx."""
+
+
+class UnexpectedRedirectError(HTTPError):
+    """A 3xx answer. Redirects are never followed (credentials must not travel), and never
+    taken for success. ``location`` is where it pointed, redacted."""
+
+    def __init__(self, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.location = None if location is None else _redact_text(location)
 
 
 class BadPhoneNumberError(InvalidRequestError):
@@ -209,6 +233,13 @@ _SECRET_QUERY_KEYS = frozenset(
         "secret",
     }
 )
+
+
+def _redact_text(text: str) -> str:
+    try:
+        return redact_url(text)
+    except ValueError:  # not even a URL: nothing of it is shown
+        return "(unreadable)"
 
 
 def redact_url(url: URL | str) -> str:

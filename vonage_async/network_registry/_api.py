@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import attrs
 from yarl import URL
 
-from .. import _validation as check
+from .. import _validation as check, errors
 from .._converter import unstructure
 from .._paging import AsyncPager, CursorPages
 from .._service import Service
@@ -58,6 +58,21 @@ def _request(kind: type[R], request: R | None, fields: dict[str, Any]) -> R:
     return built
 
 
+def _cursor(value: Any) -> str | None:
+    """A cursor from an earlier pager's ``next_cursor``: opaque, but one printable token."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= 2048
+        or not value.isascii()
+        or not value.isprintable()
+        or " " in value
+    ):
+        raise errors.ValidationError("cursor", "expected a next_cursor from an earlier listing")
+    return value
+
+
 class _Family:
     """What every namespace here shares: paths under one root, pagers, bodiless calls."""
 
@@ -78,11 +93,13 @@ class _Family:
         key: str,
         model: type[T],
         max_items: int | None,
+        cursor: str | None,
         **params: Any,
     ) -> AsyncPager[T]:
-        return self._service.pager(
-            url, check.query(**params), model, style=CursorPages(key), max_items=max_items
-        )
+        # Seed 004's ``next``: "Opaque token for retrieving next results page". A pager's
+        # ``next_cursor`` resumes here.
+        query = check.query(**params, next=_cursor(cursor))
+        return self._service.pager(url, query, model, style=CursorPages(key), max_items=max_items)
 
     async def _no_body(self, method: str, url: URL, json: Any = None) -> None:
         await self._service.request(method, url, json=json)
@@ -99,6 +116,7 @@ class BusinessProfiles(_Family):
         shared: bool | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[BusinessProfile]:
         """List network Business Profile registrations.
 
@@ -109,6 +127,7 @@ class BusinessProfiles(_Family):
             "business_profiles",
             BusinessProfile,
             max_items,
+            cursor,
             shared=_checks.flag("shared", shared),
             limit=_checks.limit(limit),
         )
@@ -149,6 +168,7 @@ class BusinessProfiles(_Family):
         status: BusinessCspStatus | str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[BusinessProfileCspStatus]:
         """Detailed information of Business Profile registration status per CSP.
 
@@ -159,6 +179,7 @@ class BusinessProfiles(_Family):
             "business_profile_csp_statuses",
             BusinessProfileCspStatus,
             max_items,
+            cursor,
             status=None
             if status is None
             else _checks.enum_member("status", status, BusinessCspStatus),
@@ -171,11 +192,18 @@ class BusinessProfiles(_Family):
         return await self._service.call("GET", url, BusinessProfileCspStatus)
 
     def shared_with(
-        self, id: str, *, limit: int | None = None, max_items: int | None = None
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[SharedAccount]:
         """Get a list of accounts Business Profile shared with."""
         url = self._url(("id", id), "shared")
-        return self._pager(url, "account_ids", SharedAccount, max_items, limit=_checks.limit(limit))
+        return self._pager(
+            url, "account_ids", SharedAccount, max_items, cursor, limit=_checks.limit(limit)
+        )
 
     async def put_change_request(
         self, id: str, request: BusinessProfileChangeRequest | None = None, **fields: Any
@@ -194,11 +222,11 @@ class BusinessProfiles(_Family):
         await self._no_body("DELETE", self._url(("id", id), "change-request"))
 
     def linked_applications(
-        self, id: str, *, max_items: int | None = None
+        self, id: str, *, max_items: int | None = None, cursor: str | None = None
     ) -> AsyncPager[LinkedApplication]:
         """Get a list of linked Vonage Applications under the Business profile."""
         url = self._url(("id", id), "linked-applications")
-        return self._pager(url, "linked_applications", LinkedApplication, max_items)
+        return self._pager(url, "linked_applications", LinkedApplication, max_items, cursor)
 
 
 class ApplicationProfiles(_Family):
@@ -214,6 +242,7 @@ class ApplicationProfiles(_Family):
         shared: bool | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[ApplicationProfile]:
         """List network Application Profile registrations."""
         if business_profile_id is not None:
@@ -223,6 +252,7 @@ class ApplicationProfiles(_Family):
             "application_profiles",
             ApplicationProfile,
             max_items,
+            cursor,
             status=None
             if status is None
             else _checks.enum_member("status", status, ApplicationProfileStatus),
@@ -269,6 +299,7 @@ class ApplicationProfiles(_Family):
         csp_id: str | None = None,
         limit: int | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[ApplicationProfileCspStatus]:
         """Detailed information of Application Profile registration status per CSP.
 
@@ -282,6 +313,7 @@ class ApplicationProfiles(_Family):
             "application_profile_csp_statuses",
             ApplicationProfileCspStatus,
             max_items,
+            cursor,
             status=None
             if status is None
             else _checks.enum_member("status", status, ApplicationCspStatus),
@@ -300,22 +332,29 @@ class ApplicationProfiles(_Family):
         await self._no_body("POST", self._url(("id", id), "shared"), json={})
 
     def shared_with(
-        self, id: str, *, limit: int | None = None, max_items: int | None = None
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[SharedAccount]:
         """Get a list of accounts network Application Profile shared with."""
         url = self._url(("id", id), "shared")
-        return self._pager(url, "account_ids", SharedAccount, max_items, limit=_checks.limit(limit))
+        return self._pager(
+            url, "account_ids", SharedAccount, max_items, cursor, limit=_checks.limit(limit)
+        )
 
     async def unshare(self, id: str, account_id: str) -> None:
         """Unshare network Application Profile."""
         await self._no_body("DELETE", self._url(("id", id), "shared", ("account_id", account_id)))
 
     def linked_applications(
-        self, id: str, *, max_items: int | None = None
+        self, id: str, *, max_items: int | None = None, cursor: str | None = None
     ) -> AsyncPager[LinkedApplication]:
         """Get a list of linked Vonage Applications under the Application profile."""
         url = self._url(("id", id), "linked-applications")
-        return self._pager(url, "linked_applications", LinkedApplication, max_items)
+        return self._pager(url, "linked_applications", LinkedApplication, max_items, cursor)
 
 
 def _csv(name: str, values: str | Sequence[str] | None, *, countries: bool = False) -> str | None:
@@ -331,18 +370,24 @@ class Catalogue(_Family):
 
     _root = "catalogue"
 
-    def countries(self, *, max_items: int | None = None) -> AsyncPager[Country]:
+    def countries(
+        self, *, max_items: int | None = None, cursor: str | None = None
+    ) -> AsyncPager[Country]:
         """List supported countries."""
-        return self._pager(self._url("countries"), "countries", Country, max_items)
+        return self._pager(self._url("countries"), "countries", Country, max_items, cursor)
 
-    def organisation_types(self, *, max_items: int | None = None) -> AsyncPager[CatalogueEntry]:
+    def organisation_types(
+        self, *, max_items: int | None = None, cursor: str | None = None
+    ) -> AsyncPager[CatalogueEntry]:
         """List supported Organisation Types."""
         url = self._url("organisation-types")
-        return self._pager(url, "organisation_types", CatalogueEntry, max_items)
+        return self._pager(url, "organisation_types", CatalogueEntry, max_items, cursor)
 
-    def categories(self, *, max_items: int | None = None) -> AsyncPager[CatalogueEntry]:
+    def categories(
+        self, *, max_items: int | None = None, cursor: str | None = None
+    ) -> AsyncPager[CatalogueEntry]:
         """List supported Categories."""
-        return self._pager(self._url("categories"), "categories", CatalogueEntry, max_items)
+        return self._pager(self._url("categories"), "categories", CatalogueEntry, max_items, cursor)
 
     def csps(
         self,
@@ -350,6 +395,7 @@ class Catalogue(_Family):
         countries: str | Sequence[str] | None = None,
         all: bool | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[Csp]:
         """List Communications Service Providers (CSP).
 
@@ -360,6 +406,7 @@ class Catalogue(_Family):
             "csps",
             Csp,
             max_items,
+            cursor,
             countries=_csv("countries", countries, countries=True),
             all=_checks.flag("all", all),
         )
@@ -370,6 +417,7 @@ class Catalogue(_Family):
         countries: str | Sequence[str] | None = None,
         all: bool | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[NetworkApi]:
         """List supported Network APIs.
 
@@ -380,6 +428,7 @@ class Catalogue(_Family):
             "network_apis",
             NetworkApi,
             max_items,
+            cursor,
             countries=_csv("countries", countries, countries=True),
             all=_checks.flag("all", all),
         )
@@ -389,15 +438,18 @@ class Catalogue(_Family):
         *,
         network_apis: str | Sequence[str] | None = None,
         max_items: int | None = None,
+        cursor: str | None = None,
     ) -> AsyncPager[Purpose]:
         """List supported Purposes (of the given Network API ids, if any)."""
         params = {"network-apis": _csv("network_apis", network_apis)}
-        return self._pager(self._url("purposes"), "purposes", Purpose, max_items, **params)
+        return self._pager(self._url("purposes"), "purposes", Purpose, max_items, cursor, **params)
 
-    def vetting_levels(self, *, max_items: int | None = None) -> AsyncPager[VettingLevel]:
+    def vetting_levels(
+        self, *, max_items: int | None = None, cursor: str | None = None
+    ) -> AsyncPager[VettingLevel]:
         """List supported Vetting levels."""
         url = self._url("vetting-levels")
-        return self._pager(url, "vetting_levels", VettingLevel, max_items)
+        return self._pager(url, "vetting_levels", VettingLevel, max_items, cursor)
 
     async def vetting_level(self, id: str) -> VettingLevel:
         """Get a Vetting Level."""
@@ -405,11 +457,11 @@ class Catalogue(_Family):
         return await self._service.call("GET", url, VettingLevel)
 
     def terms_and_conditions(
-        self, *, max_items: int | None = None
+        self, *, max_items: int | None = None, cursor: str | None = None
     ) -> AsyncPager[TermsAndConditions]:
         """List supported Terms and Conditions."""
         url = self._url("terms-and-conditions")
-        return self._pager(url, "terms_and_conditions", TermsAndConditions, max_items)
+        return self._pager(url, "terms_and_conditions", TermsAndConditions, max_items, cursor)
 
     async def terms_and_condition(self, id: str) -> TermsAndConditions:
         """Get Terms and Conditions."""

@@ -115,10 +115,27 @@ class _Resource:
     def _calls(self, account_id: str, *rest: tuple[str, Any] | str) -> URL:
         return self._service.path("cc", "accounts", ("account_id", account_id), "calls", *rest)
 
+    async def _request(self, method: str, url: URL, body: dict[str, Any] | None = None) -> Any:
+        try:
+            return await self._service.request(method, url, json=body)
+        except errors.SessionConflictError as exc:
+            # telephony.yml's 409: "conflict while changing state of a leg", not a Live
+            # Status session shared by two callers.
+            conflict = errors.CallStateConflictError(
+                status=exc.status,
+                method=exc.method,
+                url=exc.url,
+                message=exc.message,
+                body=exc.body,
+                code=exc.code,
+                details=exc.details,
+            )
+        raise conflict
+
     async def _send(
         self, method: str, url: URL, model: type[T], body: dict[str, Any] | None = None
     ) -> T:
-        response = await self._service.request(method, url, json=body)
+        response = await self._request(method, url, body)
         return structure(response.json() or {}, model)  # an empty answer still acknowledges
 
 
@@ -203,7 +220,7 @@ class Calls(_Resource):
         }
         if type is not None:
             body["type"] = check.enum_value("type", type, CallType)
-        response = await self._service.request("POST", self._calls(account_id), json=body)
+        response = await self._request("POST", self._calls(account_id), body)
         return _call_id(response.body)
 
     async def get(self, account_id: str, call_id: str) -> Call:
@@ -351,10 +368,10 @@ class Legs(_Resource):
     async def attended_transfer(
         self, account_id: str, call_id: str, leg_id: str, to_leg_id: str
     ) -> LegUpdate:
-        """Transfer a call leg to another leg: ``{"to": {"destination": to_leg_id, "type":
-        "leg"}}``."""
+        """Transfer a call leg to another leg, as telephony.yml's "ATT XFER" body:
+        ``{"state": "active", "to": {"destination": to_leg_id, "type": "leg"}}``."""
         target = Endpoint.leg(check.path_segment("to_leg_id", to_leg_id))
-        return await self.update(account_id, call_id, leg_id, to=target)
+        return await self.update(account_id, call_id, leg_id, state=LegState.ACTIVE, to=target)
 
     async def start_recording(
         self, account_id: str, call_id: str, leg_id: str, service: RecordingService | str
@@ -370,7 +387,7 @@ class Legs(_Resource):
 
     async def delete(self, account_id: str, call_id: str, leg_id: str) -> None:
         """Delete a call leg (the server answers 204)."""
-        await self._service.request("DELETE", self._leg(account_id, call_id, leg_id))
+        await self._request("DELETE", self._leg(account_id, call_id, leg_id))
 
 
 class Devices(_Resource):

@@ -1,0 +1,246 @@
+"""The request path as every family sees it: redirects, malformed answers, rate-limit slots.
+
+Servers are loopback ones written from the documents (and raw TCP for answers no HTTP
+framework will send), never the project's emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from vonage_async import (
+    Backoff,
+    BearerToken,
+    OAuth2,
+    RateLimit,
+    RetryPolicy,
+    SessionLogin,
+    UnexpectedRedirectError,
+    Vonage,
+    errors,
+)
+
+FAST = RetryPolicy(backoff=Backoff(initial=0.01, maximum=0.05))
+TOKEN = "tok-SECRET-1"
+PASSWORD = "pw-SECRET-2"
+
+Loopback = Any  # conftest.Loopback
+Start = Callable[..., Awaitable[Loopback]]
+
+
+def assert_no_secret(exc: BaseException, *secrets: str) -> None:
+    """No secret in str, repr, args or attributes of ``exc`` or anything in its cause chain."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        shown = str(current) + repr(current) + repr(current.args) + repr(vars(current))
+        for secret in secrets:
+            assert secret not in shown, f"{secret!r} in {type(current).__name__}: {shown[:300]}"
+        todo += [current.__cause__, current.__context__]
+
+
+# -- 3xx is never followed and never a success ---------------------------------------------
+
+
+def redirecting(target: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/appserver/rest/user/null":  # the legacy login itself succeeds
+            response = web.Response(text="")
+            response.set_cookie("JSESSIONID", "s1")
+            return response
+        raise web.HTTPFound(target)
+
+    return handler
+
+
+@pytest.mark.parametrize("operation", ["click_to_call", "recordings.download", "calls.delete"])
+async def test_a_redirect_raises_with_its_location_redacted(
+    loopback: Start, tmp_path: Path, operation: str
+) -> None:
+    async def nothing(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    elsewhere = await loopback(nothing)
+    target = elsewhere.make_url("/landing").with_user("u").with_password(PASSWORD)
+    server = await loopback(redirecting(str(target.with_query(access_token=TOKEN))))
+    client = Vonage(
+        vbc_auth=BearerToken(TOKEN),
+        vbc_url=str(server.make_url("/t/vbc.prod")),
+        legacy_auth=SessionLogin("alice", PASSWORD),
+        legacy_url=str(server.url),
+        retry=FAST,
+    )
+    mp3 = tmp_path / "call.mp3"
+    async with client:
+        with pytest.raises(UnexpectedRedirectError) as caught:
+            if operation == "click_to_call":
+                await client.legacy.click_to_call("5551234567")
+            elif operation == "recordings.download":
+                await client.legacy.recordings.download("4182737411359658008242", mp3)
+            else:
+                await client.telephony.calls.delete("self", "c1")
+
+    error = caught.value
+    assert isinstance(error, errors.HTTPError)
+    assert error.status == 302
+    assert error.location is not None and error.location.endswith("/landing?access_token=***")
+    assert_no_secret(error, TOKEN, PASSWORD)
+    assert not mp3.exists()  # the redirect page was not saved as the recording
+    assert elsewhere.count() == 0
+
+
+async def test_a_304_is_still_an_answer_not_a_redirect(loopback: Start, service: Any) -> None:
+    async def not_modified(request: web.Request) -> web.Response:
+        return web.Response(status=304)
+
+    server = await loopback(not_modified)
+    async with Vonage(vbc_auth=BearerToken(TOKEN), vbc_url=str(server.make_url("/t"))) as client:
+        svc = service(client)
+        response = await svc.request("GET", svc.url("things"))
+    assert response.status == 304
+
+
+# -- malformed answers: no request header in the cause chain -------------------------------
+
+
+MALFORMED = {
+    "oversized header": b"HTTP/1.1 200 OK\r\nSet-Cookie: AWSALB="
+    + b"x" * 20000
+    + b"\r\nContent-Length: 2\r\n\r\n{}",
+    "bad status line": b"HTTP/1.1 2xx Fine\r\nContent-Length: 2\r\n\r\n{}",
+    "not http": b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+}
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(answer: bytes) -> str:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(answer)
+                await writer.drain()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize("kind", sorted(MALFORMED))
+@pytest.mark.parametrize("family", ["vbc", "legacy login"])
+async def test_a_malformed_answer_is_a_transport_error_without_secrets(
+    raw_server: Any, kind: str, family: str
+) -> None:
+    url = await raw_server(MALFORMED[kind])
+    client = Vonage(
+        vbc_auth=BearerToken(TOKEN),
+        vbc_url=url + "/t/vbc.prod",
+        legacy_auth=SessionLogin("alice", PASSWORD),
+        legacy_url=url,
+        retry=FAST,
+    )
+    async with client:
+        with pytest.raises(errors.TransportError) as caught:
+            if family == "vbc":
+                await client.telephony.calls.get("self", "c1")
+            else:
+                await client.legacy.directory()
+    assert "malformed" in str(caught.value) or kind == "not http"
+    assert_no_secret(caught.value, TOKEN, PASSWORD)
+
+
+# -- the rate-limit slot is taken when the request is sent --------------------------------
+
+
+async def test_a_slow_token_fetch_does_not_bunch_two_windows_of_requests(
+    loopback: Start, service: Any
+) -> None:
+    period, calls = 0.5, 2
+    arrivals: list[float] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path == "/token":
+            await asyncio.sleep(period * 1.5)  # longer than a window
+            return web.json_response({"access_token": "AT", "expires_in": 3600})
+        arrivals.append(asyncio.get_running_loop().time())
+        return web.json_response({})
+
+    server = await loopback(handler)
+    auth = OAuth2("app", "cs", "jane", PASSWORD, token_url=str(server.make_url("/token")))
+    client = Vonage(
+        vbc_auth=auth,
+        vbc_url=str(server.make_url("/t/vbc.prod")),
+        vbc_rate_limit=RateLimit(calls=calls, period=period),
+    )
+    async with client:
+        svc = service(client)
+        await asyncio.gather(*(svc.request("GET", svc.url("things")) for _ in range(6)))
+
+    arrivals.sort()
+    assert len(arrivals) == 6
+    # However the token fetch delayed them, no window saw more than ``calls`` requests.
+    # (A margin of 20 % of the window for the way between the client and the server.)
+    for i in range(len(arrivals) - calls):
+        assert arrivals[i + calls] - arrivals[i] >= period * 0.8, arrivals
+
+
+# -- the CLI never shows a configured URL's userinfo ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "family_command"),
+    [
+        ("VONAGE_LEGACY_URL", "directory"),
+        ("VONAGE_VBC_URL", "calls"),
+        ("VONAGE_NETWORK_REGISTRY_URL", "profiles"),
+    ],
+)
+@pytest.mark.parametrize(
+    "url", ["htps://user:SECRET-3@host", "https://user:SECRET-3@host/x", "http://SECRET-3@h"]
+)
+def test_the_cli_does_not_print_a_urls_userinfo(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    family_command: str,
+    url: str,
+) -> None:
+    from vonage_async._cli import main
+
+    for name in (
+        "VONAGE_LEGACY_USERNAME",
+        "VONAGE_LEGACY_PASSWORD",
+        "VONAGE_CLIENT_ID",
+        "VONAGE_CLIENT_SECRET",
+        "VONAGE_REFRESH_TOKEN",
+        "VONAGE_API_KEY",
+        "VONAGE_API_SECRET",
+    ):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv(variable, url)
+
+    assert main([family_command]) == 2
+    captured = capsys.readouterr()
+    assert "SECRET-3" not in captured.out + captured.err
+    assert variable in captured.err
