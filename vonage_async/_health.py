@@ -1,0 +1,52 @@
+"""``/healthz`` for deployments: a tiny aiohttp server answering from a check function."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+Check = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+class HealthServer:
+    """Serves ``GET /healthz``: 200 while ``check()`` says healthy, 503 otherwise, with the
+    check's details as JSON. Anything else is 404."""
+
+    def __init__(self, check: Check, *, host: str, port: int) -> None:
+        self._check = check
+        self._host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+        self.address: tuple[str, int] | None = None
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        healthy, details = self._check()
+        return web.Response(
+            status=200 if healthy else 503,
+            text=json.dumps({"healthy": healthy, **details}, default=str),
+            content_type="application/json",
+        )
+
+    async def start(self) -> tuple[str, int]:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self.address = (host, port)
+        return self.address
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
