@@ -28,6 +28,14 @@ if TYPE_CHECKING:
         WatchEvent as WatchEvent,
     )
     from ._watch import Watch as Watch
+    from .integration import (
+        Event as Event,
+        EventState as EventState,
+        Integration as Integration,
+        MetadataPolicy as MetadataPolicy,
+        Webhook as Webhook,
+        WebhookStatistics as WebhookStatistics,
+    )
     from .legacy import (
         HISTORY_LIMIT as HISTORY_LIMIT,
         AccountInactiveError as AccountInactiveError,
@@ -138,6 +146,11 @@ if TYPE_CHECKING:
         RecordingService as RecordingService,
         RegistrationTime as RegistrationTime,
         Telephony as Telephony,
+    )
+    from .webhooks import (
+        Subscription as Subscription,
+        WebhookReceiver as WebhookReceiver,
+        verify_signature as verify_signature,
     )
 
 _LAZY = {
@@ -253,6 +266,17 @@ _LAZY = {
     "VettingLevel": "network_registry",
     "VettingOutcome": "network_registry",
     "VettingResult": "network_registry",
+    # The Integration Platform's Call, User, Account and Direction clash with other families':
+    # import them from vonage_async.integration.
+    "Event": "integration",
+    "EventState": "integration",
+    "Integration": "integration",
+    "MetadataPolicy": "integration",
+    "Webhook": "integration",
+    "WebhookStatistics": "integration",
+    "Subscription": "webhooks",
+    "WebhookReceiver": "webhooks",
+    "verify_signature": "webhooks",
 }
 
 
