@@ -419,9 +419,11 @@ class Subscription:
     async def check(self) -> None:
         """One round: renew the webhook if it needs it, backfill after a gap."""
         hooks = self._integration.webhooks
-        assert self.webhook is not None and self.webhook.id
+        hook_id = self.webhook.id if self.webhook is not None else None
+        if not hook_id:
+            raise RuntimeError("the subscription is not started")
         try:
-            hook = await hooks.get(self.webhook.id)
+            hook = await hooks.get(hook_id)
         except errors.NotFoundError:  # purged or removed: register again, read what was missed
             gap = self._gap_start(self.webhook)
             self.webhook = await self._adopt_or_create()
@@ -433,7 +435,7 @@ class Subscription:
         due = hook.expire_at is not None and hook.expire_at - now <= self._renew_before
         if failed or expired or due:
             gap = self._gap_start(hook)
-            hook = await hooks.renew(self.webhook.id)
+            hook = await hooks.renew(hook_id)
             self.renewals += 1
             if failed or expired:
                 await self._backfill(gap)
