@@ -495,8 +495,8 @@ async def unhold_call(request: web.Request, v: Vis) -> web.Response:
 
 async def voicemail_call(request: web.Request, v: Vis) -> web.Response:
     call = _live(v, request.match_info["id"])
-    if call.status != "ringing":
-        return error(422, "Only a ringing call can be sent to voicemail")
+    if call.status != "ringing" or call.direction != "inbound":
+        return error(422, "Only a ringing incoming call can be sent to voicemail")
     return json_response(v.record(v.state.hangup(call.call_id, result="voicemail")))
 
 

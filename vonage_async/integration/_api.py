@@ -51,9 +51,10 @@ class _OffsetPages:
         items = body.get("items")
         if not isinstance(items, list):
             raise errors.DecodeError("expected a JSON array of records")
-        number = body["offset"]
-        # A short page is the last: stop there rather than ask for an empty one.
-        return Page(items=items, number=number, total_pages=1 if len(items) < self.size else None)
+        # A short page is the last: without a number the pager stops there rather than ask
+        # for an empty page.
+        number = body["offset"] if len(items) >= self.size else None
+        return Page(items=items, number=number)
 
     def params_for(self, params: Mapping[str, str], number: int) -> dict[str, str]:
         return {**params, "offset": str(number)}

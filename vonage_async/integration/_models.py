@@ -32,8 +32,10 @@ class EventState(OpenEnum):
     @classmethod
     def _missing_(cls, value: object) -> EventState:
         # The prose spells states "Remote Held"; the file "REMOTE_HELD".
-        if isinstance(value, str) and " " in value.strip():
-            return cls(value.strip().replace(" ", "_"))
+        if isinstance(value, str):
+            folded = value.strip().upper().replace(" ", "_")
+            if folded in cls._value2member_map_:
+                return cls(folded)
         result: EventState = super()._missing_(value)
         return result
 
