@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -113,10 +114,8 @@ async def collect(
 
 async def quiet(receiver: WebhookReceiver, into: list[WatchEvent], seconds: float = 0.3) -> None:
     """Take whatever arrives within ``seconds``."""
-    try:
+    with contextlib.suppress(asyncio.TimeoutError):
         await collect(receiver, lambda _: False, into, seconds)
-    except asyncio.TimeoutError:
-        pass
 
 
 def kinds(events: list[WatchEvent]) -> Counter[tuple[str, str]]:
@@ -157,9 +156,10 @@ async def post(
             del headers["X-VON-Signature"]
     else:
         body["metadata"] = meta
-    async with aiohttp.ClientSession() as session, session.post(
-        url, json=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers=headers) as response,
+    ):
         return response.status
 
 
@@ -296,7 +296,9 @@ async def test_emulator_signing_with_another_key_is_refused_then_failed(
         await quiet(receiver, got, 0.6)
         assert got == [] and receiver.accepted == 0 and receiver.rejected >= 2
         stats = (await client.integration.webhooks.get(hook.id or "")).statistics
-        assert stats is not None and stats.failed and stats.last_http_error_code == "401 Unauthorized"
+        assert (
+            stats is not None and stats.failed and stats.last_http_error_code == "401 Unauthorized"
+        )
 
 
 async def test_emulator_follows_a_307(receiver: WebhookReceiver) -> None:
@@ -327,37 +329,40 @@ async def test_receiver_down_then_back_retries_and_backfill_fill_the_gap(
 ) -> None:
     assert receiver.url is not None
     port = int(receiver.url.split(":")[2].split("/")[0])
-    async with fast_emulator() as emu, emu.client() as client:
-        async with client.integration.subscribe(
+    async with (
+        fast_emulator() as emu,
+        emu.client() as client,
+        client.integration.subscribe(
             receiver, url=receiver.url, check_interval=0.1, margin=1.0
-        ) as sub:
-            got: list[WatchEvent] = []
-            inbound(emu)
-            await collect(receiver, lambda e: once_each(e, 1), got)
-            # A short outage: the retries deliver once it is back.
-            await receiver.pause()
-            inbound(emu)
-            await asyncio.sleep(0.25)
-            await receiver.start("127.0.0.1", port)
-            await collect(receiver, lambda e: once_each(e, 2), got)
-            assert sub.renewals == 0
-            # A long one: the retries run out, the webhook fails, the renewal's backfill
-            # reads what was missed from the event log.
-            await receiver.pause()
-            inbound(emu)
-            inbound(emu)
-            hook_id = sub.webhook.id if sub.webhook else ""
-            for _ in range(100):
-                await asyncio.sleep(0.05)
-                hook = emu.integration.hooks[hook_id or ""]
-                if hook.failed:
-                    break
-            assert emu.integration.hooks[hook_id or ""].failed
-            await receiver.start("127.0.0.1", port)
-            await collect(receiver, lambda e: once_each(e, 4), got)
-            await quiet(receiver, got)
-            assert once_each(got, 4), kinds(got)
-            assert sub.renewals >= 1 and sub.backfilled > 0
+        ) as sub,
+    ):
+        got: list[WatchEvent] = []
+        inbound(emu)
+        await collect(receiver, lambda e: once_each(e, 1), got)
+        # A short outage: the retries deliver once it is back.
+        await receiver.pause()
+        inbound(emu)
+        await asyncio.sleep(0.25)
+        await receiver.start("127.0.0.1", port)
+        await collect(receiver, lambda e: once_each(e, 2), got)
+        assert sub.renewals == 0
+        # A long one: the retries run out, the webhook fails, the renewal's backfill
+        # reads what was missed from the event log.
+        await receiver.pause()
+        inbound(emu)
+        inbound(emu)
+        hook_id = sub.webhook.id if sub.webhook else ""
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            hook = emu.integration.hooks[hook_id or ""]
+            if hook.failed:
+                break
+        assert emu.integration.hooks[hook_id or ""].failed
+        await receiver.start("127.0.0.1", port)
+        await collect(receiver, lambda e: once_each(e, 4), got)
+        await quiet(receiver, got)
+        assert once_each(got, 4), kinds(got)
+        assert sub.renewals >= 1 and sub.backfilled > 0
 
 
 async def test_webhook_expiring_mid_test_is_renewed_and_nothing_lost(
