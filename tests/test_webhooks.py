@@ -369,26 +369,29 @@ async def test_webhook_expiring_mid_test_is_renewed_and_nothing_lost(
     receiver: WebhookReceiver,
 ) -> None:
     assert receiver.url is not None
-    async with fast_emulator() as emu, emu.client() as client:
-        # Checked by hand here (the timed loop is exercised above): no race with the expiry.
-        async with client.integration.subscribe(
+    # Checked by hand here (the timed loop is exercised above): no race with the expiry.
+    async with (
+        fast_emulator() as emu,
+        emu.client() as client,
+        client.integration.subscribe(
             receiver, url=receiver.url, check_interval=3600, renew_before=timedelta(0)
-        ) as sub:
-            got: list[WatchEvent] = []
-            inbound(emu)
-            await collect(receiver, lambda e: once_each(e, 1), got)
-            assert sub.webhook is not None and sub.webhook.id
-            before = sub.webhook.expire_at
-            emu.integration.expire(sub.webhook.id)
-            inbound(emu)  # the whole call while expired: nothing is delivered
-            await quiet(receiver, got, 0.4)
-            assert once_each(got, 1) and not emu.state.calls
-            await sub.check()
-            await collect(receiver, lambda e: once_each(e, 2), got)
-            await quiet(receiver, got)
-            assert once_each(got, 2) and sub.renewals == 1
-            assert sub.webhook.expire_at is not None and before is not None
-            assert sub.webhook.expire_at > before
+        ) as sub,
+    ):
+        got: list[WatchEvent] = []
+        inbound(emu)
+        await collect(receiver, lambda e: once_each(e, 1), got)
+        assert sub.webhook is not None and sub.webhook.id
+        before = sub.webhook.expire_at
+        emu.integration.expire(sub.webhook.id)
+        inbound(emu)  # the whole call while expired: nothing is delivered
+        await quiet(receiver, got, 0.4)
+        assert once_each(got, 1) and not emu.state.calls
+        await sub.check()
+        await collect(receiver, lambda e: once_each(e, 2), got)
+        await quiet(receiver, got)
+        assert once_each(got, 2) and sub.renewals == 1
+        assert sub.webhook.expire_at is not None and before is not None
+        assert sub.webhook.expire_at > before
 
 
 async def test_subscription_adopts_replaces_and_deletes(receiver: WebhookReceiver) -> None:
