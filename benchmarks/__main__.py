@@ -1,4 +1,5 @@
-"""``python -m benchmarks [request_overhead paging decoding live_status import_time webhooks] [--quick]``"""
+"""``python -m benchmarks [NAME ...] [--quick]``: request_overhead paging decoding live_status
+import_time webhooks."""
 
 from __future__ import annotations
 

@@ -2,8 +2,9 @@
 
 The receiver runs in a freshly spawned interpreter (with a consumer draining ``events()``), the
 sender here: an open-loop generator writing prebuilt requests at a fixed rate over a pool of
-raw keep-alive connections (cheap next to any server), each delivery signed beforehand (HEADER metadata, a unique ``deliveryId``, calls
-going RINGING, ACTIVE, ANSWERED so the tracker does its work). Latency is from the request's
+raw keep-alive connections (cheap next to any server), each delivery signed beforehand
+(HEADER metadata, a unique ``deliveryId``, calls going RINGING, ACTIVE, ANSWERED so the tracker
+does its work). Latency is from the request's
 scheduled send time to its response, so a server that falls behind shows it. The baseline is a
 bare aiohttp handler answering 200 to the same requests, in the same run.
 """
@@ -52,8 +53,8 @@ def _serve(kind: str, ports: Any, stop: Any) -> None:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         ports.put(runner.addresses[0][1])
-        while not stop.is_set():
-            await asyncio.sleep(0.1)
+        # A multiprocessing event cannot be awaited: wait for it in a thread.
+        await asyncio.to_thread(stop.wait)
         if kind == "receiver":
             consumer.cancel()
         await runner.cleanup()
