@@ -412,3 +412,41 @@ async def test_subscription_adopts_replaces_and_deletes(receiver: WebhookReceive
         assert await hooks.list() == []
         with pytest.raises(errors.ValidationError):
             client.integration.subscribe(receiver, url=receiver.url, metadata_policy="NONE")
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+
+def test_cli_webhooks_never_print_the_signing_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vonage_async._cli import main
+
+    monkeypatch.setenv("VONAGE_WEBHOOK_SIGNING_KEY", "cli-s3cret")
+    assert main(["--emulator", "webhooks", "create", "https://example.com/hook"]) == 0
+    out = capsys.readouterr().out
+    created = json.loads(out)
+    assert created["url"] == "https://example.com/hook" and created["metadataPolicy"] == "HEADER"
+    assert "cli-s3cret" not in out and "signingKey" not in created
+    assert main(["--emulator", "webhooks", "renew", "nope"]) == 1  # a fresh emulator: 404
+    assert main(["--emulator", "webhooks", "create", "ftp://x"]) == 2
+
+
+def test_cli_webhooks_need_credentials(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vonage_async._cli import main
+
+    for name in ("VONAGE_CLIENT_ID", "VONAGE_CLIENT_SECRET", "VONAGE_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["webhooks", "list"]) == 2
+    assert "VONAGE_CLIENT_ID" in capsys.readouterr().err
+
+
+def test_cli_listen_offline_prints_pushed_events(capsys: pytest.CaptureFixture[str]) -> None:
+    from vonage_async._cli import main
+
+    assert main(["--emulator", "listen", "--port", "0", "--duration", "3.5"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines and lines[0]["type"] == "call_started"
+    assert {line["call"]["state"] for line in lines} >= {"RINGING"}
