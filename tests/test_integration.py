@@ -243,6 +243,7 @@ async def test_every_operation_as_the_file_describes(
     hook = await vis.webhooks.create("https://example.com/hook", signing_key="s3cret")
     assert isinstance(hook, Webhook) and hook.metadata_policy is MetadataPolicy.NONE
     assert hook.statistics is not None and hook.statistics.total_attempts == 10
+    assert hook.expire_datetime == datetime(2019, 1, 1, tzinfo=timezone.utc)
     assert _last(seen)[3] == {
         "url": "https://example.com/hook",
         "events": ["CALL"],
@@ -362,7 +363,7 @@ async def test_operations_against_the_emulator() -> None:
         assert [e.state for e in [await vis.events.get(incoming.id)]] == [EventState.RINGING]
         hook = await vis.webhooks.create("http://127.0.0.1:9/x", signing_key="k")
         assert hook.id is not None and hook.statistics is not None
-        assert (await vis.webhooks.renew(hook.id)).renewed_at is not None
+        assert (await vis.webhooks.renew(hook.id)).renewed_datetime is not None
         await vis.webhooks.delete(hook.id)
         with pytest.raises(errors.NotFoundError):
             await vis.webhooks.get(hook.id)

@@ -381,7 +381,7 @@ async def test_webhook_expiring_mid_test_is_renewed_and_nothing_lost(
         inbound(emu)
         await collect(receiver, lambda e: once_each(e, 1), got)
         assert sub.webhook is not None and sub.webhook.id
-        before = sub.webhook.expire_at
+        before = sub.webhook.expire_datetime
         emu.integration.expire(sub.webhook.id)
         inbound(emu)  # the whole call while expired: nothing is delivered
         await quiet(receiver, got, 0.4)
@@ -390,8 +390,8 @@ async def test_webhook_expiring_mid_test_is_renewed_and_nothing_lost(
         await collect(receiver, lambda e: once_each(e, 2), got)
         await quiet(receiver, got)
         assert once_each(got, 2) and sub.renewals == 1
-        assert sub.webhook.expire_at is not None and before is not None
-        assert sub.webhook.expire_at > before
+        after = sub.webhook.expire_datetime
+        assert after is not None and before is not None and after > before
 
 
 async def test_subscription_adopts_replaces_and_deletes(receiver: WebhookReceiver) -> None:

@@ -431,8 +431,9 @@ class Subscription:
             return
         now = datetime.now(timezone.utc)
         failed = bool(hook.statistics and hook.statistics.failed)
-        expired = hook.expire_at is not None and hook.expire_at <= now
-        due = hook.expire_at is not None and hook.expire_at - now <= self._renew_before
+        expiry = hook.expire_datetime
+        expired = expiry is not None and expiry <= now
+        due = expiry is not None and expiry - now <= self._renew_before
         if failed or expired or due:
             gap = self._gap_start(hook)
             hook = await hooks.renew(hook_id)

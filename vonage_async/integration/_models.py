@@ -11,7 +11,7 @@ from datetime import datetime
 
 import attrs
 
-from .._converter import OpenEnum, wire
+from .._converter import OpenEnum, as_datetime, wire
 
 
 class EventState(OpenEnum):
@@ -149,13 +149,33 @@ class Webhook:
     events: list[str] = attrs.field(factory=list)
     signing_algo: str | None = None
     metadata_policy: MetadataPolicy | None = None
-    expire_at: datetime | None = None
-    created_at: datetime | None = None
-    renewed_at: datetime | None = None
+    # The file types these as free text (ISO 8601 in its examples): the ``*_datetime``
+    # properties read them, None when a value is not a time.
+    expire_at: str | None = None
+    created_at: str | None = None
+    renewed_at: str | None = None
     renewed_by: str | None = None
-    purge_at: datetime | None = None
+    purge_at: str | None = None
     signing_key: str | None = attrs.field(default=None, repr=False)
     statistics: WebhookStatistics | None = None
+
+    @property
+    def expire_datetime(self) -> datetime | None:
+        """When the registration expires (``expireAt``): renew it before then."""
+        return as_datetime(self.expire_at)
+
+    @property
+    def created_datetime(self) -> datetime | None:
+        return as_datetime(self.created_at)
+
+    @property
+    def renewed_datetime(self) -> datetime | None:
+        return as_datetime(self.renewed_at)
+
+    @property
+    def purge_datetime(self) -> datetime | None:
+        """When an expired registration is expunged for good (``purgeAt``)."""
+        return as_datetime(self.purge_at)
 
 
 @attrs.frozen
