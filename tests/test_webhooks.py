@@ -218,6 +218,43 @@ async def test_events_out_of_order_never_restart_a_call(receiver: WebhookReceive
     assert isinstance(got[-1], CallUpdated) and got[-1].previous.state is EventState.ACTIVE
 
 
+async def test_a_backfill_overlapping_deliveries_repeats_nothing(
+    receiver: WebhookReceiver,
+) -> None:
+    assert receiver.url is not None
+    held = call_event("c1", "HELD")
+    log = [call_event("c1", s) for s in ("RINGING", "ACTIVE")] + [held]
+    log += [call_event("c1", "ACTIVE"), call_event("c1", "ANSWERED", duration=9)]
+    for event in log[:4]:  # delivered: rang, answered, held, unheld
+        assert await post(receiver.url, event) == 200
+    got: list[WatchEvent] = []
+    await collect(receiver, lambda e: len(e) == 4, got)
+    receiver.feed(log)  # the log read back from before the gap: only the end is news
+    await quiet(receiver, got)
+    assert [type(e).__name__ for e in got] == [
+        "CallStarted",
+        "CallUpdated",
+        "CallUpdated",
+        "CallUpdated",
+        "CallEnded",
+    ]
+    # Delivered only up to ACTIVE: the log's hold and unhold are news, once each.
+    assert await post(receiver.url, call_event("c2", "RINGING")) == 200
+    assert await post(receiver.url, call_event("c2", "ACTIVE")) == 200
+    got = await collect(receiver, lambda e: len(e) == 2, [])
+    c2 = [call_event("c2", s) for s in ("RINGING", "ACTIVE", "HELD", "ACTIVE")]
+    receiver.feed(c2)
+    receiver.feed(c2)  # a second overlapping backfill adds nothing
+    await quiet(receiver, got)
+    states = [(type(e).__name__, e.call.state.value) for e in got]  # type: ignore[attr-defined]
+    assert states == [
+        ("CallStarted", "RINGING"),
+        ("CallUpdated", "ACTIVE"),
+        ("CallUpdated", "HELD"),
+        ("CallUpdated", "ACTIVE"),
+    ]
+
+
 async def test_bad_bodies_are_400(receiver: WebhookReceiver) -> None:
     assert receiver.url is not None
     async with aiohttp.ClientSession() as session:
