@@ -92,22 +92,39 @@ def _rank(state: EventState | None) -> int:
     return _RANK.get(state, 2) if state is not None else 2
 
 
+Credits = dict[str, "collections.Counter[Event]"]
+
+
 class _CallTracker:
     """Each call started once and ended once, whatever order its events arrive in.
 
     A late event of an ended call is dropped; a non-final state that goes back (``RINGING``
-    after ``ACTIVE``) is a late delivery and dropped too.
+    after ``ACTIVE``) is a late delivery and dropped too. Every record of an active call is
+    counted, so that a backfill (which reads the log from before the gap) skips the records
+    already delivered: a call held and unheld is not updated twice.
     """
 
     def __init__(self, remember: int) -> None:
         self.active: dict[str, Event] = {}
+        self.seen: dict[str, collections.Counter[Event]] = {}
         self.ended: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._remember = remember
 
-    def apply(self, event: Event) -> list[WatchEvent]:
+    def apply(self, event: Event, backfill: Credits | None = None) -> list[WatchEvent]:
         key = event.id
         if key is None or key in self.ended:
             return []
+        seen = self.seen.get(key)
+        if backfill is not None:  # skip as many copies of a record as were seen before
+            credits = backfill.get(key)
+            if credits is None:
+                credits = backfill[key] = collections.Counter(seen or ())
+            if credits[event] > 0:
+                credits[event] -= 1
+                return []
+        if seen is None:
+            seen = self.seen[key] = collections.Counter()
+        seen[event] += 1
         before = self.active.get(key)
         state = event.state
         final = state is not None and state.final
@@ -121,6 +138,7 @@ class _CallTracker:
         if final:
             out.append(CallEnded(None, event))
             self.active.pop(key, None)
+            self.seen.pop(key, None)
             self.ended[key] = None
             while len(self.ended) > self._remember:
                 self.ended.popitem(last=False)
@@ -166,7 +184,10 @@ class WebhookReceiver:
         self._deliveries: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._remember = remember
         self._tracker = _CallTracker(remember)
-        self._inbox: collections.deque[Mapping[str, Any]] = collections.deque()
+        # (event, None) from a delivery, (event, credits) from one backfill batch
+        self._inbox: collections.deque[tuple[Mapping[str, Any] | Event, Credits | None]] = (
+            collections.deque()
+        )
         self._out: asyncio.Queue[Any] = asyncio.Queue()
         self._draining = False
         self._runner: web.AppRunner | None = None
@@ -219,11 +240,11 @@ class WebhookReceiver:
                 self._deliveries.popitem(last=False)
         self.accepted += 1
         self.last_delivery = datetime.now(timezone.utc)
-        self._queue(event)
+        self._queue(event, None)
         return web.Response(status=200)
 
-    def _queue(self, event: Mapping[str, Any] | Event) -> None:
-        self._inbox.append(event)  # type: ignore[arg-type]
+    def _queue(self, event: Mapping[str, Any] | Event, backfill: Credits | None) -> None:
+        self._inbox.append((event, backfill))
         if not self._draining:
             self._draining = True
             asyncio.get_running_loop().call_soon(self._drain)
@@ -232,19 +253,24 @@ class WebhookReceiver:
         self._draining = False
         inbox, tracker, out = self._inbox, self._tracker, self._out
         while inbox:
-            raw = inbox.popleft()
+            raw, backfill = inbox.popleft()
             try:
                 event = raw if isinstance(raw, Event) else structure(raw, Event, what="an event")
             except errors.DecodeError:
                 _log.warning("dropped a call event that could not be decoded")
                 continue
-            for item in tracker.apply(event):
+            for item in tracker.apply(event, backfill):
                 out.put_nowait(item)
 
     def feed(self, events: Iterable[Event | Mapping[str, Any]]) -> None:
-        """Put events read elsewhere (the event log) through the same path as deliveries."""
+        """Put events read back from the log, in order, through the same path as deliveries.
+
+        The batch is a backfill: a record of an active call already taken (delivered, or fed
+        before) is skipped as many times as it was taken, so the batch may overlap them.
+        """
+        credits: Credits = {}
         for event in events:
-            self._queue(event)
+            self._queue(event, credits)
 
     # -- consuming --------------------------------------------------------------------------------
 
