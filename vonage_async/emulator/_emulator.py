@@ -40,6 +40,8 @@ class Emulator:
     ``port=0``) until the block ends. ``hold`` is the Live Status long-poll hold in seconds,
     ``ring_seconds``/``talk_seconds`` the schedule of every call, ``token_ttl`` and
     ``session_ttl`` the lifetime of OAuth access tokens and idle legacy sessions.
+    ``webhook_*`` shape the Integration Platform's deliveries (``emu.integration``): retries
+    and the pause between them, the 2 s answer budget, and how long a registration lasts.
     """
 
     def __init__(

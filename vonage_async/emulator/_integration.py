@@ -564,6 +564,11 @@ async def renew_webhook(request: web.Request, v: Vis) -> web.Response:
 def add_routes(app: web.Application) -> Vis:
     """Mount the 20 operations; the ``Vis`` listens to the app's shared model."""
     vis = app[VIS] = Vis(app[CONTEXT].state)
+
+    async def close(_: web.Application) -> None:
+        await vis.close()
+
+    app.on_cleanup.append(close)  # for callers who run the app themselves
     r = app.router
     r.add_get(f"{SERVICE}/self", _op(get_self))
     r.add_get(f"{SERVICE}/self/account", _op(get_account))
