@@ -82,6 +82,46 @@ def test_signature_property(event: dict[str, Any], key: str) -> None:
     assert not verify_signature(event, signature, key + "x")
 
 
+STATES = [s.value for s in EventState] + ["Remote Held", "SOMETHING_NEW"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from(STATES), st.booleans()), max_size=30
+    )
+)
+def test_tracker_starts_and_ends_each_call_once_whatever_the_order(
+    steps: list[tuple[str, str, bool]],
+) -> None:
+    from vonage_async._converter import structure
+    from vonage_async.integration import Event
+    from vonage_async.webhooks import _CallTracker, _rank
+
+    tracker = _CallTracker(remember=100)
+    out: list[WatchEvent] = []
+    batch: dict[str, Any] = {}
+    for call_id, state, from_log in steps:
+        event = structure({"id": call_id, "state": state}, Event)
+        out += tracker.apply(event, batch if from_log else None)
+    for call_id in "abc":
+        mine = [e for e in out if e.call.id == call_id]  # type: ignore[attr-defined]
+        names = [type(e).__name__ for e in mine]
+        sent = [s for c, s, _ in steps if c == call_id]
+        assert names.count("CallStarted") == (1 if sent else 0)
+        assert names[:1] in ([], ["CallStarted"])
+        final = any(EventState(s).final for s in sent)
+        assert names.count("CallEnded") == (1 if final else 0)
+        if final:
+            assert names[-1] == "CallEnded"  # nothing after the end
+        shown = None
+        for event in mine:  # each update follows what was shown before
+            if isinstance(event, CallUpdated):
+                assert event.previous == shown and event.call != shown
+                assert _rank(event.call.state) >= _rank(event.previous.state)  # never back
+            shown = event.call
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 
 
