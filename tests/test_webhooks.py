@@ -319,6 +319,17 @@ async def test_mounted_in_a_users_application() -> None:
         await runner.cleanup()
 
 
+async def test_events_end_after_stop_once_the_queue_is_drained() -> None:
+    receiver = WebhookReceiver(KEY)
+    url = await receiver.start()
+    assert await post(url, call_event("c1", "RINGING")) == 200
+    assert await post(url, call_event("c1", "MISSED")) == 200
+    await receiver.stop()
+    got = [type(e).__name__ async for e in receiver.events()]
+    assert got == ["CallStarted", "CallEnded"]
+    assert [e async for e in receiver.events()] == []  # a second consumer ends too
+
+
 def test_receiver_refuses_bad_setup() -> None:
     with pytest.raises(errors.ValidationError):
         WebhookReceiver("")
