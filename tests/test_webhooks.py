@@ -325,9 +325,12 @@ async def test_events_end_after_stop_once_the_queue_is_drained() -> None:
     assert await post(url, call_event("c1", "RINGING")) == 200
     assert await post(url, call_event("c1", "MISSED")) == 200
     await receiver.stop()
-    got = [type(e).__name__ async for e in receiver.events()]
-    assert got == ["CallStarted", "CallEnded"]
-    assert [e async for e in receiver.events()] == []  # a second consumer ends too
+
+    async def consume() -> list[str]:
+        return [type(e).__name__ async for e in receiver.events()]
+
+    assert await asyncio.wait_for(consume(), 5) == ["CallStarted", "CallEnded"]
+    assert await asyncio.wait_for(consume(), 5) == []  # a second consumer ends too
 
 
 def test_receiver_refuses_bad_setup() -> None:
