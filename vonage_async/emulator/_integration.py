@@ -121,7 +121,6 @@ class Vis:
         self.expire_after = expire_after
         self.ids: dict[str, int] = {}  # Telephony call id -> VIS call id
         self.calls: dict[int, Call] = {}
-        self.held: set[int] = set()
         self.log: list[tuple[float, dict[str, Any]]] = []
         self.current: dict[int, dict[str, Any]] = {}
         self.hooks: dict[str, Hook] = {}
@@ -154,7 +153,8 @@ class Vis:
         if call.status == "ringing":
             state = "RINGING"
         elif call.status == "on-call":
-            state = "HELD" if call_id in self.held else "ACTIVE"
+            # A hold through Telephony's legs shows here too (its event comes with the next change).
+            state = "HELD" if any(leg.held for leg in call.legs) else "ACTIVE"
         elif call.result == "answered":
             state = "ANSWERED"
         elif call.result == "voicemail":
@@ -189,8 +189,6 @@ class Vis:
             return
         self.current[call_id] = event
         self.log.append((time.time(), event))
-        if event["state"] in _FINAL:
-            self.held.discard(call_id)
         now = time.time()
         for hook in self.hooks.values():
             if not hook.failed and now < hook.expire and "CALL" in hook.events:
@@ -476,8 +474,6 @@ def _hold(v: Vis, request: web.Request, held: bool) -> web.Response:
     call = _live(v, request.match_info["id"])
     if call.status != "on-call":
         return error(422, "Only an active call can be held or unheld")
-    call_id = v.vis_id(call)
-    (v.held.add if held else v.held.discard)(call_id)
     for leg in call.legs:
         leg.held = held
     v.state.touch(call.extensions)
