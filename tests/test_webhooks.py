@@ -503,6 +503,10 @@ async def test_subscription_adopts_replaces_and_deletes(receiver: WebhookReceive
         assert await hooks.list() == []
         with pytest.raises(errors.ValidationError):
             client.integration.subscribe(receiver, url=receiver.url, metadata_policy="NONE")
+        with pytest.raises(errors.ValidationError):
+            client.integration.subscribe(receiver, url="not a url")
+        with pytest.raises(errors.ValidationError):
+            client.integration.subscribe(WebhookReceiver(b"\xff\xfe"), url=receiver.url)
 
 
 # -- command line ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors
+from . import _validation as check, errors
 from ._converter import structure
 from ._events import CallEnded, CallStarted, CallUpdated, WatchEvent
 from .integration._models import Event, EventState, MetadataPolicy, Webhook
@@ -360,6 +360,11 @@ class Subscription:
             raise errors.ValidationError("metadata_policy", "NONE carries no signature")
         if check_interval <= 0:
             raise errors.ValidationError("check_interval", "must be > 0")
+        try:
+            self._key = receiver._key.decode()
+        except UnicodeDecodeError:
+            raise errors.ValidationError("signing_key", "the platform takes a text key") from None
+        check.url("url", url)
         self._integration = integration
         self._receiver = receiver
         self.url = url
@@ -408,7 +413,7 @@ class Subscription:
 
     async def _adopt_or_create(self) -> Webhook:
         hooks = self._integration.webhooks
-        key = self._receiver._key.decode()
+        key = self._key
         for hook in await hooks.list():
             if hook.url != self.url or not hook.id:
                 continue

@@ -9,7 +9,7 @@ and ``size``; the pager asks for the next page until one comes back short or emp
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -321,10 +321,32 @@ class Integration:
         """Account info."""
         return await self.calls._call("GET", self._service.url("self", "account"), Account)
 
-    def subscribe(self, receiver: WebhookReceiver, *, url: str, **options: Any) -> Subscription:
+    def subscribe(
+        self,
+        receiver: WebhookReceiver,
+        *,
+        url: str,
+        metadata_policy: MetadataPolicy | str = "HEADER",
+        check_interval: float = 60.0,
+        renew_before: timedelta = timedelta(days=2),
+        margin: float = 5.0,
+        since: datetime | None = None,
+        delete_on_exit: bool = False,
+    ) -> Subscription:
         """Keep ``receiver`` fed: create (or adopt) the webhook for ``url``, renew it, and
-        backfill from the event log after any gap. See :class:`vonage_async.webhooks.Subscription`
-        for ``options``; use as ``async with client.integration.subscribe(...)``."""
+        backfill from the event log after any gap; use as ``async with
+        client.integration.subscribe(receiver, url=...)``. See
+        :class:`vonage_async.webhooks.Subscription` for the options."""
         from ..webhooks import Subscription
 
-        return Subscription(self, receiver, url=url, **options)
+        return Subscription(
+            self,
+            receiver,
+            url=url,
+            metadata_policy=metadata_policy,
+            check_interval=check_interval,
+            renew_before=renew_before,
+            margin=margin,
+            since=since,
+            delete_on_exit=delete_on_exit,
+        )
