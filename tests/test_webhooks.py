@@ -415,6 +415,39 @@ async def test_emulator_follows_a_307(receiver: WebhookReceiver) -> None:
         await runner.cleanup()
 
 
+async def test_emulator_turns_a_302_into_a_get_as_the_docs_say() -> None:
+    seen: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/new")
+
+    async def new(request: web.Request) -> web.Response:
+        seen.append(request.method)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/old", moved)
+    app.router.add_route("*", "/new", new)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with fast_emulator() as emu, emu.client() as client:
+            hook = await client.integration.webhooks.create(
+                f"http://{host}:{port}/old", signing_key=KEY
+            )
+            inbound(emu)
+            for _ in range(100):
+                stats = (await client.integration.webhooks.get(hook.id or "")).statistics
+                if stats is not None and stats.total_successes == 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert seen == ["GET", "GET", "GET"]
+    finally:
+        await runner.cleanup()
+
+
 async def test_receiver_down_then_back_retries_and_backfill_fill_the_gap(
     receiver: WebhookReceiver,
 ) -> None:

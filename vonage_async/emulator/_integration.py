@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 import attrs
 from aiohttp import web
+from yarl import URL
 
 from ._common import CONTEXT, VBC_PREFIX, ParamError, json_body, json_response
 from ._state import Call, NotFound, State
@@ -36,6 +37,7 @@ _FINAL = ("ANSWERED", "CANCELLED", "MISSED", "REJECTED")
 _LIVE = ("INITIALIZING", "RINGING", "ACTIVE", "HELD", "REMOTE_HELD")
 _ALL_STATES = (*_LIVE, "DETACHED", *_FINAL)
 _DAY = 86400.0
+_REDIRECTS = 5
 
 
 def iso(moment: float | None) -> str | None:
@@ -244,15 +246,32 @@ class Vis:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         timeout = aiohttp.ClientTimeout(total=3.0 + self.timeout, sock_connect=3.0)
+        method, url = "POST", URL(hook.url)
+        data: str | None = json.dumps(body)
         try:
-            async with self._session.post(
-                hook.url, data=json.dumps(body), headers=headers, timeout=timeout
-            ) as response:
-                await response.read()
-                if response.status == 200:
-                    return "", ""
-                code = f"{response.status} {response.reason or ''}".strip()
-                return code, f"{code}: delivery refused"
+            # Redirects by hand, as webhooks.md says: a 302 is followed with a GET (no body),
+            # a 307 with the same POST, up to a limit.
+            for _ in range(_REDIRECTS + 1):
+                async with self._session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                ) as response:
+                    await response.read()
+                    location = response.headers.get("Location")
+                    if response.status in (302, 307) and location:
+                        url = url.join(URL(location))
+                        if response.status == 302:
+                            method, data = "GET", None
+                        continue
+                    if response.status == 200:
+                        return "", ""
+                    code = f"{response.status} {response.reason or ''}".strip()
+                    return code, f"{code}: delivery refused"
+            return "310 TOO_MANY_REDIRECTS", f"more than {_REDIRECTS} redirects"
         except asyncio.TimeoutError:
             return "408 REQUEST_TIMEOUT", f"no 200 within {self.timeout} s"
         except aiohttp.ClientError as exc:
