@@ -12,12 +12,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import attrs
 from yarl import URL
 
 from .. import _validation as check, errors
 from .._converter import structure
-from .._paging import AsyncPager, Page
+from .._paging import AsyncPager, OffsetPages
 from .._service import Service
 from ._models import (
     Account,
@@ -38,26 +37,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _LIVE_STATES = ("INITIALIZING", "RINGING", "ACTIVE", "HELD", "REMOTE_HELD")
-
-
-@attrs.frozen
-class _OffsetPages:
-    """Bare-array pages numbered by ``offset``; the fetch wraps each body with its number."""
-
-    size: int
-    numbered: bool = True
-
-    def parse(self, body: Any, base: URL) -> Page[Any]:
-        items = body.get("items")
-        if not isinstance(items, list):
-            raise errors.DecodeError("expected a JSON array of records")
-        # A short page is the last: without a number the pager stops there rather than ask
-        # for an empty page.
-        number = body["offset"] if len(items) >= self.size else None
-        return Page(items=items, number=number)
-
-    def params_for(self, params: Mapping[str, str], number: int) -> dict[str, str]:
-        return {**params, "offset": str(number)}
 
 
 def _epoch_ms(name: str, value: datetime | float | int | None) -> int | None:
@@ -114,7 +93,7 @@ class _Resource:
             fetch,
             url,
             {**params, "offset": params.get("offset", "0"), "size": str(size)},
-            style=_OffsetPages(size),
+            style=OffsetPages(size),
             decode=decode,
             base=self._service.base_url,
             concurrency=1,
