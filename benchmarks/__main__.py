@@ -1,4 +1,5 @@
-"""``python -m benchmarks [request_overhead paging decoding live_status import_time] [--quick]``"""
+"""``python -m benchmarks [NAME ...] [--quick]``: request_overhead paging decoding live_status
+import_time webhooks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 from ._common import Row, table
 
-BENCHMARKS = ("request_overhead", "paging", "decoding", "live_status", "import_time")
+BENCHMARKS = ("request_overhead", "paging", "decoding", "live_status", "import_time", "webhooks")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,11 @@ EXPECTED: dict[str, list[str]] = {
         r"^Active calls$",
         r"^  [0-9a-f-]{36}  301 -> 14155550100  (ringing|on-call)$",
     ],
+    "webhook_bot.py": [
+        r"using the embedded emulator",
+        r"^call \d+: (INBOUND|OUTBOUND) \d+ RINGING$",
+        r"^call \d+: now ACTIVE$",
+    ],
     "watch_live_status.py": [
         r"^\d+ extensions, \d+ calls now$",
         r"^ext \d+: call \S+ ringing$",

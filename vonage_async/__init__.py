@@ -32,6 +32,14 @@ if TYPE_CHECKING:
         WatchEvent as WatchEvent,
     )
     from ._watch import Watch as Watch
+    from .integration import (
+        Event as Event,
+        EventState as EventState,
+        Integration as Integration,
+        MetadataPolicy as MetadataPolicy,
+        Webhook as Webhook,
+        WebhookStatistics as WebhookStatistics,
+    )
     from .legacy import (
         HISTORY_LIMIT as HISTORY_LIMIT,
         AccountInactiveError as AccountInactiveError,
@@ -142,6 +150,11 @@ if TYPE_CHECKING:
         RecordingService as RecordingService,
         RegistrationTime as RegistrationTime,
         Telephony as Telephony,
+    )
+    from .webhooks import (
+        Subscription as Subscription,
+        WebhookReceiver as WebhookReceiver,
+        verify_signature as verify_signature,
     )
 
 

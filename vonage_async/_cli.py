@@ -5,6 +5,8 @@
     vonage-async extensions | jq .user     any listing, one JSON object per line
     vonage-async --emulator users          any command against a fresh in-process emulator
     vonage-async emulator --port 8080      the emulator alone, for other languages and tools
+    vonage-async listen --port 8080 --url https://bot.example.com/vonage/events
+                                           pushed call events (webhook receiver), JSON lines
 
 Environment variables:
   VONAGE_CLIENT_ID, VONAGE_CLIENT_SECRET  VBC OAuth application: extensions, users, calls
@@ -16,6 +18,8 @@ Environment variables:
   VONAGE_LEGACY_PASSWORD                    click-to-call, recording
   VONAGE_LEGACY_URL                       optional, default https://my.vonagebusiness.com
   VONAGE_API_KEY, VONAGE_API_SECRET       Network Registry: profiles
+  VONAGE_WEBHOOK_SIGNING_KEY              webhooks create and listen: the signing key
+                                            (listen makes one up when it is unset)
   VONAGE_NETWORK_REGISTRY_URL             optional, default
                                             https://api-eu.vonage.com/v1/network-registry
 
@@ -310,6 +314,67 @@ async def _recording_download(client: Vonage, args: argparse.Namespace) -> int:
     return 0
 
 
+def _webhook_record(hook: Any) -> dict[str, Any]:
+    data: dict[str, Any] = record(hook)
+    data.pop("signingKey", None)  # a secret: never printed
+    return data
+
+
+def _signing_key(required: bool) -> str:
+    key = os.environ.get("VONAGE_WEBHOOK_SIGNING_KEY")
+    if key:
+        return key
+    if required:
+        raise _MissingEnvironment("webhooks create", ["VONAGE_WEBHOOK_SIGNING_KEY"])
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+async def _webhooks(client: Vonage, args: argparse.Namespace) -> int:
+    hooks = client.integration.webhooks
+    if args.action == "list":
+        for hook in await hooks.list():
+            _emit(_webhook_record(hook))
+    elif args.action == "create":
+        key = _signing_key(required=not args.emulator)
+        hook = await hooks.create(args.url, signing_key=key, metadata_policy=args.metadata_policy)
+        _emit(_webhook_record(hook))
+    elif args.action == "renew":
+        _emit(_webhook_record(await hooks.renew(args.id)))
+    else:
+        await hooks.delete(args.id)
+        _emit({"id": args.id, "status": "deleted"})
+    return 0
+
+
+async def _listen(client: Vonage, args: argparse.Namespace) -> int:
+    from .webhooks import WebhookReceiver
+
+    receiver = WebhookReceiver(_signing_key(required=False), path=args.path)
+    own_url = await receiver.start(args.host, args.port)
+    print(f"receiving on {own_url}", file=sys.stderr)
+    url = args.url or (own_url if args.emulator else None)
+    if url is None:
+        await receiver.stop()
+        raise errors.ValidationError("--url", "the public URL the platform posts to is needed")
+    subscription = client.integration.subscribe(
+        receiver, url=url, delete_on_exit=args.delete_on_exit
+    )
+
+    async def show() -> None:
+        async for event in receiver.events():
+            _emit(event_record(event, datetime.now().astimezone()))
+
+    try:
+        async with subscription:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(show(), args.duration)
+    finally:
+        await receiver.stop()
+    return 0
+
+
 # -- arguments ---------------------------------------------------------------------------------
 
 
@@ -488,6 +553,39 @@ def _parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=_recording_download, family="legacy", name="recording download")
     sub.add_argument("presence_call_id", metavar="PRESENCE_CALL_ID")
     sub.add_argument("path", metavar="PATH")
+
+    webhooks = commands.add_parser("webhooks", help="Integration Platform webhooks", parents=common)
+    actions = webhooks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help in (
+        ("list", "list the webhooks (signing keys left out)"),
+        ("create", "register URL for call events (key from VONAGE_WEBHOOK_SIGNING_KEY)"),
+        ("renew", "renew webhook ID: clears its failed flag, moves expireAt on"),
+        ("delete", "remove webhook ID"),
+    ):
+        sub = actions.add_parser(name, help=help, description=help, parents=common)
+        sub.set_defaults(run=_webhooks, family="vbc", name=f"webhooks {name}")
+        if name == "create":
+            sub.add_argument("url", metavar="URL")
+            sub.add_argument("--metadata-policy", choices=("HEADER", "BODY"), default="HEADER")
+        elif name != "list":
+            sub.add_argument("id", metavar="ID")
+
+    sub = command(
+        "listen",
+        "receive pushed call events on a webhook (subscribed, renewed, backfilled)",
+        _listen,
+        "vbc",
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    sub.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
+    sub.add_argument("--path", default="/vonage/events")
+    sub.add_argument(
+        "--url", help="the public URL the platform posts to (default with --emulator: our own)"
+    )
+    sub.add_argument("--delete-on-exit", action="store_true", help="remove the webhook at exit")
+    sub.add_argument(
+        "--duration", type=_positive_float, metavar="SECONDS", help="stop by itself after this long"
+    )
 
     # Handled before parsing (see main); listed here for --help.
     commands.add_parser(

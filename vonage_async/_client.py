@@ -17,6 +17,7 @@ from ._transport import Binding, RateLimit, RateLimiter, RetryPolicy, Transport
 from .auth import Auth
 
 if TYPE_CHECKING:
+    from .integration import Integration
     from .legacy import Legacy
     from .network_registry import NetworkRegistry
     from .provisioning import Provisioning
@@ -191,6 +192,13 @@ class Vonage:
         from .telephony import Telephony
 
         return Telephony(self._service("vbc", "vbc_auth", "telephony/v3"))
+
+    @functools.cached_property
+    def integration(self) -> Integration:
+        """The Integration Platform ("VIS") API: call control, call events, webhooks (OAuth)."""
+        from .integration import Integration
+
+        return Integration(self._service("vbc", "vbc_auth", "vis/v1"))
 
     @functools.cached_property
     def network_registry(self) -> NetworkRegistry:

@@ -66,10 +66,16 @@ def error_message(body: bytes) -> tuple[str, str | None, dict[str, Any]]:
             message = _join(data.get("error_description"), None) or data["error"]
             return message, data["error"], dict(data)
         message = _join(
-            data.get("detail") or data.get("message") or data.get("msg") or data.get("title"),
+            data.get("detail")
+            or data.get("message")
+            or data.get("msg")
+            or data.get("title")
+            or data.get("errorMessage"),  # the Integration Platform's ErrorResponse
             None,
         )
-        code = _text(data.get("code") or data.get("type") or data.get("error_code"))
+        code = _text(
+            data.get("code") or data.get("type") or data.get("error_code") or data.get("errorCode")
+        )
         if data.get("invalid_parameters"):
             names = ", ".join(
                 str(p.get("name", "?")) + (f" ({p['reason']})" if p.get("reason") else "")

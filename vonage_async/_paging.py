@@ -137,6 +137,28 @@ class TelephonyPages:
 
 
 @attrs.frozen
+class OffsetPages:
+    """Bare-array pages numbered by ``offset`` (the Integration Platform); the fetch wraps each
+    body as ``{"offset": n, "items": [...]}``."""
+
+    size: int
+    numbered: bool = True
+    cursor_param: str | None = None
+
+    def parse(self, body: Any, base: URL) -> Page[Any]:
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise errors.DecodeError("expected a JSON array of records")
+        # A short page is the last: without a number the pager stops there rather than ask
+        # for an empty page.
+        number = body["offset"] if len(items) >= self.size else None
+        return Page(items=items, number=number)
+
+    def params_for(self, params: Mapping[str, str], number: int) -> dict[str, str]:
+        return {**params, "offset": str(number)}
+
+
+@attrs.frozen
 class CursorPages:
     items_key: str
     numbered: bool = False

@@ -219,12 +219,113 @@ def _telephony() -> list[Case]:
     ]
 
 
+def _integration() -> list[Case]:
+    from vonage_async.integration import (
+        Account as VisAccount,
+        Call as VisCall,
+        Event,
+        User as VisUser,
+        Webhook,
+    )
+
+    spec = "integration-platform.yml"
+    call = "/self/calls/{id}"
+    hook = "/self/webhooks/{id}"
+
+    def vis(c: Vonage) -> Any:
+        return c.integration
+
+    async def count(awaitable: Awaitable[int]) -> None:
+        assert isinstance(await awaitable, int)
+
+    async def deleted(awaitable: Awaitable[None]) -> None:
+        assert await awaitable is None
+
+    async def hooks(c: Vonage, d: bool) -> None:
+        assert all(isinstance(h, Webhook) for h in await vis(c).webhooks.list())
+
+    return [
+        Case(spec, "GET /self", lambda c, d: _is(vis(c).me(), VisUser)),
+        Case(spec, "GET /self/account", lambda c, d: _is(vis(c).account(), VisAccount)),
+        Case(
+            spec, "POST /self/calls", lambda c, d: _is(vis(c).calls.place("14155550100"), VisCall)
+        ),
+        Case(
+            spec,
+            "GET /self/calls",
+            lambda c, d: listing(
+                vis(c).calls.list(direction="INBOUND", order="ASC", size=10), VisCall, d
+            ),
+        ),
+        Case(
+            spec,
+            "GET /self/calls/count",
+            lambda c, d: count(
+                vis(c).calls.count(
+                    from_date=1700000000, to_date=1700003600, direction="OUTBOUND", states="ACTIVE"
+                )
+            ),
+        ),
+        Case(spec, f"GET {call}", lambda c, d: _is(vis(c).calls.get(9001), VisCall)),
+        Case(spec, f"DELETE {call}", lambda c, d: _is(vis(c).calls.end(9001), VisCall)),
+        Case(spec, f"PUT {call}/answer", lambda c, d: _is(vis(c).calls.answer(9001), VisCall)),
+        Case(spec, f"PUT {call}/hold", lambda c, d: _is(vis(c).calls.hold(9001), VisCall)),
+        Case(spec, f"DELETE {call}/hold", lambda c, d: _is(vis(c).calls.unhold(9001), VisCall)),
+        Case(
+            spec,
+            f"PUT {call}/vmtransfer",
+            lambda c, d: _is(vis(c).calls.to_voicemail(9001), VisCall),
+        ),
+        Case(
+            spec,
+            f"POST {call}/transfer",
+            lambda c, d: _is(vis(c).calls.transfer(9001, "14155550111"), VisCall),
+        ),
+        Case(
+            spec,
+            "GET /self/events",
+            lambda c, d: listing(
+                vis(c).events.list(
+                    types="CALL",
+                    from_date=1700000000,
+                    to_date=1700003600,
+                    direction="INBOUND",
+                    states="ANSWERED",
+                    size=10,
+                    order="DESC",
+                    sort="startTime",
+                ),
+                Event,
+                d,
+            ),
+        ),
+        Case(
+            spec,
+            "GET /self/events/count",
+            lambda c, d: count(vis(c).events.count(from_date=1700000000, states="RINGING")),
+        ),
+        Case(spec, "GET /self/events/{id}", lambda c, d: _is(vis(c).events.get(77), Event)),
+        Case(
+            spec,
+            "POST /self/webhooks",
+            lambda c, d: _is(
+                vis(c).webhooks.create("https://www.example.com", signing_key="k"), Webhook
+            ),
+        ),
+        Case(spec, "GET /self/webhooks", hooks),
+        Case(spec, f"GET {hook}", lambda c, d: _is(vis(c).webhooks.get("184094"), Webhook)),
+        Case(spec, f"DELETE {hook}", lambda c, d: deleted(vis(c).webhooks.delete("184094"))),
+        Case(spec, f"PUT {hook}/renew", lambda c, d: _is(vis(c).webhooks.renew("184094"), Webhook)),
+    ]
+
+
 CASES: list[Case] = [
     *_prov("provisioning.yml", "self"),
     *_telephony(),
     *_prov("vbc-extension.yml", OLD_ACCOUNT),
+    *_integration(),
 ]
-SPECS = ("provisioning.yml", "telephony.yml", "vbc-extension.yml")
+SPECS = ("provisioning.yml", "telephony.yml", "vbc-extension.yml", "integration-platform.yml")
 
 
 def _blames(answer: Any, where: str) -> bool:

@@ -27,7 +27,11 @@ SPECS = Path(os.environ.get("VONAGE_SPECS", ROOT.parent / "shared" / "specs"))
 PRISM = Path(os.environ.get("PRISM", ROOT / ".contract" / "node_modules" / ".bin" / "prism"))
 JS_YAML = PRISM.parent / "js-yaml"
 VBC = "/t/vbc.prod"
-PREFIXES = {"provisioning": "/provisioning", "telephony": "/telephony/v3"}
+PREFIXES = {
+    "provisioning": "/provisioning",
+    "telephony": "/telephony/v3",
+    "integration": "/vis/v1",
+}
 METHODS = ("get", "put", "post", "delete", "patch")
 
 

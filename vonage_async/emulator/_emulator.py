@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from . import _legacy, _provisioning, _registry, _telephony
+from . import _integration, _legacy, _provisioning, _registry, _telephony
 from ._auth import Credentials, Sessions, Tokens, auth_middleware, authorize, legacy_login, token
 from ._common import CONTEXT, REGISTRY_PREFIX, VBC_PREFIX, Context
 from ._faults import Faults, fault_middleware
@@ -29,6 +29,7 @@ def build_app(context: Context) -> web.Application:
     _telephony.add_routes(app)
     _registry.add_routes(app)
     _legacy.add_routes(app)
+    _integration.add_routes(app)
     return app
 
 
@@ -39,6 +40,8 @@ class Emulator:
     ``port=0``) until the block ends. ``hold`` is the Live Status long-poll hold in seconds,
     ``ring_seconds``/``talk_seconds`` the schedule of every call, ``token_ttl`` and
     ``session_ttl`` the lifetime of OAuth access tokens and idle legacy sessions.
+    ``webhook_*`` shape the Integration Platform's deliveries (``emu.integration``): retries
+    and the pause between them, the 2 s answer budget, and how long a registration lasts.
     """
 
     def __init__(
@@ -59,6 +62,10 @@ class Emulator:
         credentials: Credentials | None = None,
         simulate: bool = False,
         simulate_interval: float = 2.0,
+        webhook_retries: int = 5,
+        webhook_retry_interval: float = 10.0,
+        webhook_timeout: float = 2.0,
+        webhook_expire_after: float = 10 * 86400.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -78,6 +85,12 @@ class Emulator:
         self.faults = Faults(self._tokens, self._sessions, seed=seed)
         self._context = Context(self.state, self._tokens, self._sessions, self.faults, hold)
         self.app = build_app(self._context)
+        #: The Integration Platform's event log, webhooks and deliveries (settable for tests).
+        self.integration = self.app[_integration.VIS]
+        self.integration.retries = webhook_retries
+        self.integration.retry_interval = webhook_retry_interval
+        self.integration.timeout = webhook_timeout
+        self.integration.expire_after = webhook_expire_after
         self._runner: web.AppRunner | None = None
         self._simulation: asyncio.Task[None] | None = None
         self._simulate_on_start = simulate
@@ -116,6 +129,7 @@ class Emulator:
                 await task
         self._context.closing.set()
         self.state.close()
+        await self.integration.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

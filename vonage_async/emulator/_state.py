@@ -13,7 +13,7 @@ import random
 import string
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -176,6 +176,8 @@ class State:
         self.partner_account_id = "acc555001"
         self.version = 0
         self._changed = asyncio.Event()
+        #: Called with a call after each change of its lifecycle (the Integration Platform's log).
+        self.call_listeners: list[Callable[[Call], None]] = []
         self._timers: dict[str, list[asyncio.TimerHandle]] = {}
         self.locations: dict[int, Location] = {}
         self.users: dict[int, User] = {}
@@ -358,6 +360,11 @@ class State:
         event, self._changed = self._changed, asyncio.Event()
         event.set()
 
+    def call_changed(self, call: Call) -> None:
+        """Tell the listeners a call was placed, answered, held, transferred or ended."""
+        for listener in self.call_listeners:
+            listener(call)
+
     def changed_since(self, numbers: Iterable[str], version: int) -> bool:
         return any(self.extensions[n].changed > version for n in numbers if n in self.extensions)
 
@@ -462,6 +469,7 @@ class State:
         )
         self.calls[call_id] = call
         self.touch(call.extensions)
+        self.call_changed(call)
         ring = self.ring_seconds if ring_seconds is None else ring_seconds
         talk = self.talk_seconds if talk_seconds is None else talk_seconds
         if callee is not None and self.extensions[callee].dnd and caller is None:
@@ -490,6 +498,7 @@ class State:
             for leg in call.legs:
                 leg.status = "on-call"
             self.touch(call.extensions)
+            self.call_changed(call)
             talk = self.talk_seconds if talk_seconds is None else talk_seconds
             self._later(asyncio.get_running_loop(), call_id, talk, lambda: self.hangup(call_id))
         return call
@@ -514,6 +523,7 @@ class State:
         del self.calls[call_id]
         self.touch(call.extensions)
         call.ended_version = self.version
+        self.call_changed(call)
         recent = [c for c in self.ended if now - (c.end_time or now) < 300]
         self.ended = [*recent[-500:], call]
         duration = int(now - call.answer_time) if call.answer_time else 0
