@@ -13,18 +13,22 @@ after its method, with the attributes of OpenTelemetry's HTTP client semantic co
 ``http.request.resend_count``, plus ``vonage.family``. No header and no body is recorded, so no
 token, password or cookie can reach a span. A span's parent is whatever span is current where
 the request was awaited.
+
+Each read of a watch's poll loop is an ``INTERNAL`` span (``"Live Status poll"``) with
+``vonage.watch``, ``vonage.poll.full``, ``vonage.poll.outcome`` and ``vonage.poll.events``; the
+read's own requests (a login included) are its children.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context as otel_context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from yarl import URL
 
 from ._client import Vonage
-from ._hooks import RequestEvent
+from ._hooks import PollEvent, RequestEvent
 from ._version import __version__
 
 __all__ = ["Instrumentation", "instrument"]
@@ -37,6 +41,7 @@ class Instrumentation:
         self._client = client
         self._tracer = tracer
         self._spans: dict[int, trace.Span] = {}
+        self._polls: dict[int, trace.Span] = {}
         self._active = True
 
     def on_request(self, event: RequestEvent) -> None:
@@ -71,17 +76,51 @@ class Instrumentation:
         if not self._active and not self._spans:
             self._remove(self.on_response)
 
+    def on_poll_start(self, event: PollEvent) -> None:
+        if not self._active:
+            return
+        span = self._tracer.start_span(
+            f"{event.watch} poll",
+            kind=SpanKind.INTERNAL,
+            attributes={"vonage.watch": event.watch, "vonage.poll.full": event.full},
+        )
+        self._polls[event.id] = span
+        # Called in the context the read's task is created from: its requests nest here.
+        otel_context.attach(trace.set_span_in_context(span))
+
+    def on_poll_end(self, event: PollEvent) -> None:
+        span = self._polls.pop(event.id, None)
+        if span is None:
+            return
+        span.set_attribute("vonage.poll.outcome", event.outcome or "")
+        span.set_attribute("vonage.poll.events", event.events)
+        if event.error is not None:
+            span.set_attribute("error.type", event.error)
+            span.set_status(Status(StatusCode.ERROR))
+        span.end()
+        if not self._active and not self._polls:
+            self._remove(self.on_poll_end)
+
     def uninstrument(self) -> None:
         """Stop making spans for the client; spans already open end as their requests do."""
         self._active = False
         self._remove(self.on_request)
+        self._remove(self.on_poll_start)
         if not self._spans:
             self._remove(self.on_response)
+        if not self._polls:
+            self._remove(self.on_poll_end)
 
     def _remove(self, hook: Any) -> None:
-        for hooks in (self._client.hooks.on_request, self._client.hooks.on_response):
-            if hook in hooks:
-                hooks.remove(hook)
+        hooks = self._client.hooks
+        for hook_list in (
+            hooks.on_request,
+            hooks.on_response,
+            hooks.on_poll_start,
+            hooks.on_poll_end,
+        ):
+            if hook in hook_list:
+                hook_list.remove(hook)
 
 
 def instrument(
@@ -93,4 +132,6 @@ def instrument(
     instrumentation = Instrumentation(client, tracer)
     client.hooks.on_request.append(instrumentation.on_request)
     client.hooks.on_response.append(instrumentation.on_response)
+    client.hooks.on_poll_start.append(instrumentation.on_poll_start)
+    client.hooks.on_poll_end.append(instrumentation.on_poll_end)
     return instrumentation
