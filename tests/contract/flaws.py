@@ -1,0 +1,117 @@
+"""Flaws of the official OpenAPI files, each shown by a quoted line of the file.
+
+Schemathesis checks the emulator's answers against the files with these patched, and nothing
+else: every other answer must be one the file allows. A test checks that each quoted line is
+still where it is said to be, so the list cannot drift from the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+NUMBER_OR_STRING: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+NOT_FOUND: dict[str, Any] = {
+    "description": "404 response",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NotFoundMessage"}}},
+}
+
+
+@dataclass(frozen=True)
+class Flaw:
+    spec: str
+    line: int  # 1-based line of the file that shows the flaw
+    quote: str  # text on that line
+    why: str
+    patches: tuple[tuple[str, Any], ...]  # JSON pointer -> replacement
+
+
+def _props(schema: str, *names: str) -> tuple[tuple[str, Any], ...]:
+    return tuple((f"/components/schemas/{schema}/properties/{n}", NUMBER_OR_STRING) for n in names)
+
+
+_PAGING = ("current_page", "pages", "page_size", "next_page")
+_LEGS = "/paths/~1cc~1accounts~1{account_id}~1calls~1{call_id}~1legs"
+
+FLAWS: tuple[Flaw, ...] = (
+    Flaw(
+        "telephony.yml",
+        919,
+        "current_page:",
+        "paging numbers typed `type: string`; seed 002's example shows numbers "
+        '("current_page": 0, "page_size": 1, "pages": 1, "next_page": 1)',
+        _props("CallsPaginated", *_PAGING) + _props("AccountsRegPaginated", *_PAGING),
+    ),
+    Flaw(
+        "telephony.yml",
+        800,
+        "format: date-time",
+        "call and leg times typed `string, format: date-time` with `example: 1595959736`; "
+        'seed 002 shows epoch numbers ("start_time": 1595959736)',
+        _props("Call", "start_time", "end_time") + _props("CallLeg", "start_time", "end_time"),
+    ),
+    Flaw(
+        "telephony.yml",
+        1066,
+        "last_request:",
+        "device times typed `type: string`; seed 002's example shows numbers "
+        '("last_request": 1595937421)',
+        _props("RegistrationInfo", "last_request", "last_success")
+        + _props("RegistrationTime", "last_success")
+        + _props("ProvisionedTime", "last_success", "last_request"),
+    ),
+    Flaw(
+        "telephony.yml",
+        329,
+        '"401":',
+        "the legs list and leg GET document only 200 and 401, yet a call or leg that does not "
+        "exist has no legs to list (the other call operations document 404 NotFoundMessage)",
+        (
+            (f"{_LEGS}/get/responses/404", NOT_FOUND),
+            (f"{_LEGS}~1{{leg_id}}/get/responses/404", NOT_FOUND),
+        ),
+    ),
+)
+
+
+_UNAUTHORISED = {"description": "401 response (no or bad bearer token)"}
+
+FLAWS += tuple(
+    Flaw(
+        spec,
+        line,
+        "bearerAuth",
+        "operations require a bearer token (security: bearerAuth) but document no 401 answer",
+        (("*401", _UNAUTHORISED),),
+    )
+    for spec, line in (
+        ("provisioning.yml", 33),
+        ("vbc-account.yml", 33),
+        ("vbc-extension.yml", 79),
+        ("vbc-user.yml", 79),
+    )
+)
+
+
+def by_spec(spec: str) -> list[Flaw]:
+    return [flaw for flaw in FLAWS if flaw.spec == spec]
+
+
+def patch(document: dict[str, Any], spec: str) -> dict[str, Any]:
+    """``document`` with ``spec``'s flaws patched (in place; answered for convenience)."""
+    for flaw in by_spec(spec):
+        for pointer, value in flaw.patches:
+            if pointer == "*401":  # every operation without a 401 gets one
+                for item in document["paths"].values():
+                    for op in item.values():
+                        if isinstance(op, dict) and "responses" in op:
+                            op["responses"].setdefault("401", value)
+                continue
+            *parents, last = [
+                p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]
+            ]
+            node = document
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[last] = value
+    return document
