@@ -16,6 +16,13 @@ NOT_FOUND: dict[str, Any] = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NotFoundMessage"}}},
 }
 
+BAD_REQUEST: dict[str, Any] = {
+    "description": "400 response",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ValidationErrorMessage"}}
+    },
+}
+
 
 @dataclass(frozen=True)
 class Flaw:
@@ -24,6 +31,18 @@ class Flaw:
     quote: str  # text on that line
     why: str
     patches: tuple[tuple[str, Any], ...]  # JSON pointer -> replacement
+
+
+_CALLS_GET = "/paths/~1cc~1accounts~1{account_id}~1calls/get/parameters"
+_DEVICES_GET = "/paths/~1registration~1accounts~1{account_id}~1devices/get/parameters"
+
+
+def _query(base: str, page_size: int, order: int, start_time: int) -> tuple[tuple[str, Any], ...]:
+    return (
+        (f"{base}/{page_size}/schema", {"type": "integer", "minimum": 1, "default": 100}),
+        (f"{base}/{order}/schema", {"type": "string", "enum": ["asc", "desc"]}),
+        (f"{base}/{start_time}/schema", {"type": "integer"}),
+    )
 
 
 def _props(schema: str, *names: str) -> tuple[tuple[str, Any], ...]:
@@ -62,6 +81,20 @@ FLAWS: tuple[Flaw, ...] = (
     ),
     Flaw(
         "telephony.yml",
+        33,
+        "Either ascending or descending order.<br/>Must be one of `asc` or `desc`.",
+        "list parameters typed `type: string` where the prose wants a number (page_size, "
+        "start_time: 'Should be of type `epoch`') or one of asc/desc (order: enum only in the "
+        "prose), and the two lists document no 400 for a value outside that",
+        _query(_CALLS_GET, 1, 2, 3)
+        + _query(_DEVICES_GET, 0, 1, 2)
+        + (
+            (_CALLS_GET.replace("parameters", "responses/400"), BAD_REQUEST),
+            (_DEVICES_GET.replace("parameters", "responses/400"), BAD_REQUEST),
+        ),
+    ),
+    Flaw(
+        "telephony.yml",
         329,
         '"401":',
         "the legs list and leg GET document only 200 and 401, yet a call or leg that does not "
@@ -73,6 +106,24 @@ FLAWS: tuple[Flaw, ...] = (
     ),
 )
 
+
+_ONE_OR_MANY = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/EndUserRoute"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/EndUserRoute"}},
+    ]
+}
+FLAWS += tuple(
+    Flaw(
+        spec,
+        line,
+        '$ref: "#/components/schemas/EndUserRoute"',
+        "the extension list's `_embedded.data` is one EndUserRoute, though the answer is a page "
+        "(page_size, total_items) of any number of extensions: an array, [] when none match",
+        (("/components/schemas/EndUserRouteEmbeddedObject/properties/data", _ONE_OR_MANY),),
+    )
+    for spec, line in (("provisioning.yml", 621), ("vbc-extension.yml", 259))
+)
 
 _UNAUTHORISED = {"description": "401 response (no or bad bearer token)"}
 
@@ -110,8 +161,8 @@ def patch(document: dict[str, Any], spec: str) -> dict[str, Any]:
             *parents, last = [
                 p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]
             ]
-            node = document
+            node: Any = document
             for part in parents:
-                node = node.setdefault(part, {})
+                node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
             node[last] = value
     return document

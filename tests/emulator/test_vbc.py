@@ -238,3 +238,15 @@ async def test_leg_and_call_put_refuse_bodies_the_file_forbids(
     async with http.get(call, headers=vbc) as r:
         assert r.status == 200  # nothing above changed the call
         assert not emulator.state.calls[call_id].parked
+
+
+@pytest.mark.parametrize("raw", ["2.5e16", "1.0", "-1", "١٢", "abc"])
+@pytest.mark.asyncio
+async def test_a_location_or_user_id_that_is_no_integer_is_not_found(
+    emulator: Emulator, http: aiohttp.ClientSession, vbc: dict[str, str], raw: str
+) -> None:
+    # provisioning.yml documents only 200 and 404 for these two operations.
+    for what in ("locations", "users"):
+        async with http.get(emulator.vbc_url + f"{PROV}/{what}/{raw}", headers=vbc) as r:
+            assert r.status == 404, (what, raw)
+            assert (await r.json())["status"] == 404

@@ -18,6 +18,7 @@ from ._common import (
     ParamError,
     error_response,
     family_of,
+    json_response,
     registry_error,
     validation_error,
 )
@@ -107,6 +108,10 @@ def refusal(path: str, name: str) -> web.Response:
         return validation_error([error])
     if family == "legacy":
         return error_response(family, path, 400, f"INVALID PARAMETER {name}")
+    if path.startswith(f"{VBC_PREFIX}/telephony"):  # ValidationErrorMessage: code a string
+        return json_response(
+            {"code": "400", "message": f"Invalid request parameters: {error}"}, 400
+        )
     return error_response(family, path, 400, f"Invalid request parameters: {error}")
 
 
