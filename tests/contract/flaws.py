@@ -1,4 +1,5 @@
-"""Flaws of the official OpenAPI files, each shown by a quoted line of the file.
+"""Flaws of the official OpenAPI files, each shown by a quoted line of the file (print the list
+with ``python -m tests.contract.flaws``).
 
 Schemathesis checks the emulator's answers against the files with these patched, and nothing
 else: every other answer must be one the file allows. A test checks that each quoted line is
@@ -28,7 +29,7 @@ BAD_REQUEST: dict[str, Any] = {
 class Flaw:
     spec: str
     line: int  # 1-based line of the file that shows the flaw
-    quote: str  # text on that line
+    quote: str  # that line, stripped
     why: str
     patches: tuple[tuple[str, Any], ...]  # JSON pointer -> replacement
 
@@ -55,8 +56,8 @@ _LEGS = "/paths/~1cc~1accounts~1{account_id}~1calls~1{call_id}~1legs"
 FLAWS: tuple[Flaw, ...] = (
     Flaw(
         "telephony.yml",
-        919,
-        "current_page:",
+        920,
+        "type: string",  # CallsPaginated.current_page
         "paging numbers typed `type: string`; seed 002's example shows numbers "
         '("current_page": 0, "page_size": 1, "pages": 1, "next_page": 1)',
         _props("CallsPaginated", *_PAGING) + _props("AccountsRegPaginated", *_PAGING),
@@ -64,15 +65,15 @@ FLAWS: tuple[Flaw, ...] = (
     Flaw(
         "telephony.yml",
         800,
-        "format: date-time",
+        "format: date-time",  # Call.end_time, with `example: 1595959736` below
         "call and leg times typed `string, format: date-time` with `example: 1595959736`; "
         'seed 002 shows epoch numbers ("start_time": 1595959736)',
         _props("Call", "start_time", "end_time") + _props("CallLeg", "start_time", "end_time"),
     ),
     Flaw(
         "telephony.yml",
-        1066,
-        "last_request:",
+        1067,
+        "type: string",  # RegistrationInfo.last_request
         "device times typed `type: string`; seed 002's example shows numbers "
         '("last_request": 1595937421)',
         _props("RegistrationInfo", "last_request", "last_success")
@@ -82,7 +83,7 @@ FLAWS: tuple[Flaw, ...] = (
     Flaw(
         "telephony.yml",
         33,
-        "Either ascending or descending order.<br/>Must be one of `asc` or `desc`.",
+        "Either ascending or descending order.<br/>Must be one of `asc` or `desc`.",  # order
         "list parameters typed `type: string` where the prose wants a number (page_size, "
         "start_time: 'Should be of type `epoch`') or one of asc/desc (order: enum only in the "
         "prose), and the two lists document no 400 for a value outside that",
@@ -96,7 +97,7 @@ FLAWS: tuple[Flaw, ...] = (
     Flaw(
         "telephony.yml",
         329,
-        '"401":',
+        '"401":',  # getCallLegs' last documented answer (200, 401)
         "the legs list and leg GET document only 200 and 401, yet a call or leg that does not "
         "exist has no legs to list (the other call operations document 404 NotFoundMessage)",
         (
@@ -131,7 +132,7 @@ FLAWS += tuple(
     Flaw(
         spec,
         line,
-        "bearerAuth",
+        "- bearerAuth: []",
         "operations require a bearer token (security: bearerAuth) but document no 401 answer",
         (("*401", _UNAUTHORISED),),
     )
@@ -166,3 +167,8 @@ def patch(document: dict[str, Any], spec: str) -> dict[str, Any]:
                 node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
             node[last] = value
     return document
+
+
+if __name__ == "__main__":  # python -m tests.contract.flaws: the list, one line each
+    for flaw in FLAWS:
+        print(f"{flaw.spec}:{flaw.line}: `{flaw.quote}`: {flaw.why}")

@@ -168,7 +168,7 @@ def _load(spec: str) -> dict[str, object]:
 @pytest.mark.parametrize("flaw", flaws.FLAWS, ids=lambda f: f"{f.spec}:{f.line}")
 def test_each_listed_flaw_quotes_its_line(flaw: flaws.Flaw) -> None:
     lines = (SPECS_DIR / flaw.spec).read_text(encoding="utf-8").splitlines()
-    assert flaw.quote in lines[flaw.line - 1]
+    assert lines[flaw.line - 1].strip() == flaw.quote
 
 
 @pytest.mark.skipif(SCHEMATHESIS is None, reason="schemathesis is not installed (dev extra)")
