@@ -235,6 +235,10 @@ async def test_leg_and_call_put_refuse_bodies_the_file_forbids(
                 answer = await r.json()
                 assert answer["code"] == "400"
                 assert answer["message"].startswith(f"Invalid request parameters: {name}:"), body
+        json_null = {**vbc, "Content-Type": "application/json"}
+        async with http.put(url, data=b"null", headers=json_null) as r:
+            assert r.status == 400
+            assert (await r.json())["message"].startswith("Invalid request parameters: body:")
     async with http.get(call, headers=vbc) as r:
         assert r.status == 200  # nothing above changed the call
         assert not emulator.state.calls[call_id].parked
