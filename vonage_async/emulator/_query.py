@@ -3,7 +3,8 @@ emulator's own links carry. Anything else is refused (400, naming the parameter)
 the SDK nor a user's code can come to rely on a parameter the documents never promised.
 
 Sources: provisioning.yml and the vbc-*.yml files (seeds 000/001), telephony.yml (seed 002),
-seed 003 (legacy), seed 004's "Query Parameters" tables (Network Registry).
+seed 003 (legacy), seed 004's "Query Parameters" tables (Network Registry),
+integration-platform.yml.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _DEVICES = f"{VBC_PREFIX}/telephony/v3/registration/accounts/{{account_id}}/devi
 _BP = f"{REGISTRY_PREFIX}/business-profiles"
 _AP = f"{REGISTRY_PREFIX}/application-profiles"
 _CG = f"{REGISTRY_PREFIX}/catalogue"
+_VIS = f"{VBC_PREFIX}/vis/v1/self"
+_VIS_FILTERS = ("fromDate", "toDate", "direction", "states")
 
 # Telephony's next/previous links carry this opaque token (see _telephony.cc_page).
 PAGE_TOKEN = "page_token"
@@ -77,6 +80,15 @@ DOCUMENTED: dict[tuple[str, str], frozenset[str]] = {
             ("extension", "page_size", "order", "start_time", "end_time", PAGE_TOKEN),
         ),
         ("GET", _DEVICES, ("page_size", "order", "start_time", "end_time", PAGE_TOKEN)),
+        # integration-platform.yml
+        ("GET", f"{_VIS}/calls", ("direction", "offset", "size", "order")),
+        ("GET", f"{_VIS}/calls/count", _VIS_FILTERS),
+        (
+            "GET",
+            f"{_VIS}/events",
+            ("types", *_VIS_FILTERS, "offset", "size", "order", "sort"),
+        ),
+        ("GET", f"{_VIS}/events/count", _VIS_FILTERS),
         # seed 004
         ("GET", _BP, ("next", "limit", "shared")),
         ("GET", f"{_BP}/{{id}}/csps", ("status", "next", "limit")),
