@@ -18,7 +18,7 @@ from .. import _http, _validation as check, errors
 from .._converter import structure
 from .._paging import AsyncPager, Page, TelephonyPages
 from .._service import Service
-from .._transport import Backoff, RateLimit
+from .._transport import Backoff
 from .._watch import Hub, PollSource, Watch
 from ._models import (
     Call,
@@ -33,7 +33,7 @@ from ._models import (
     LegUpdate,
     RecordingService,
 )
-from ._watch import ActiveCallsSource, default_interval, warn_if_over, watch_key
+from ._watch import ActiveCallsSource, watch_key
 
 T = TypeVar("T")
 
@@ -195,13 +195,7 @@ class Calls(_Resource):
             hub = self._hubs[key] = Hub(source, backoff=backoff, name="Telephony calls")
             self._service.transport.on_close(hub.close)
         elif not hub.running and isinstance(hub.source, ActiveCallsSource):
-            quota = self._quota()
-            if interval is not None:
-                warn_if_over(interval, quota)
-            hub.source.configure(  # nobody watching: this watch's settings apply
-                interval=default_interval(quota) if interval is None else interval,
-                page_size=page_size,
-            )
+            hub.source.configure(interval=interval, page_size=page_size)  # nobody watching
             hub.backoff = backoff
         return Watch(hub, None, max_queue=max_queue)
 
@@ -223,20 +217,15 @@ class Calls(_Resource):
     def _source(
         self, key: tuple[str, str | None], interval: float | None, page_size: int | None
     ) -> ActiveCallsSource:
-        quota = self._quota()
-        if interval is not None:
-            warn_if_over(interval, quota)
+        limiter = self._service.binding.limiter
         return ActiveCallsSource(
             self,
             account_id=key[0],
             extension=key[1],
-            interval=default_interval(quota) if interval is None else interval,
+            interval=interval,
             page_size=page_size,
+            quota=limiter.limit if limiter is not None else None,
         )
-
-    def _quota(self) -> RateLimit | None:
-        limiter = self._service.binding.limiter
-        return limiter.limit if limiter is not None else None
 
     async def create(
         self,

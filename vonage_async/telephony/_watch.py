@@ -71,23 +71,28 @@ class ActiveCallsSource(PollSource):
         *,
         account_id: str,
         extension: str | None,
-        interval: float,
+        interval: float | None,
         page_size: int | None,
+        quota: RateLimit | None,
     ) -> None:
         self._calls = calls
         self._account_id = account_id
         self._extension = extension
-        self._page_size = page_size
+        self._quota = quota
         self._last: dict[str, Call] = {}
         self._carried: set[str] = set()
-        self.base_interval = interval  # per page walked
-        self.interval = interval
+        self._started = False
+        self.configure(interval=interval, page_size=page_size)
 
     @property
     def closed(self) -> bool:
         return self._calls._service.transport.closed
 
     async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        if not self._started:
+            self._started = True
+            if self._chosen:
+                warn_if_over(self.base_interval, self._quota)
         seen: dict[str, Call] = {}
         total: int | None = None
         walked = 0
@@ -123,10 +128,13 @@ class ActiveCallsSource(PollSource):
     def reset(self) -> None:
         self._last.clear()
         self._carried.clear()
+        self._started = False
         self.interval = self.base_interval
 
-    def configure(self, *, interval: float, page_size: int | None) -> None:
-        self.base_interval = self.interval = interval
+    def configure(self, *, interval: float | None, page_size: int | None) -> None:
+        self._chosen = interval is not None
+        self.base_interval = default_interval(self._quota) if interval is None else interval
+        self.interval = self.base_interval  # per page walked
         self._page_size = page_size
 
     def recover(self, exc: Exception, failures: int) -> float | None:
