@@ -12,14 +12,20 @@ watcher taking over from another can start from what that one knew.
 
 from __future__ import annotations
 
+import enum
+import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from . import errors
-from ._converter import structure, unstructure
+from ._converter import get_converter, structure, wire_name
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "AvailabilityChanged",
@@ -218,6 +224,32 @@ def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> Wat
 def event_extension(event: WatchEvent) -> str | None:
     """The extension an event concerns, None for account-wide events."""
     return getattr(event, "extension", None)
+
+
+@functools.cache
+def _state_converter() -> cattrs.Converter:
+    """The package's converter, writing times as ISO 8601 (its own epoch seconds would drop
+    milliseconds) and enums as their values: what it reads back is what was written."""
+    from cattrs.gen import make_dict_unstructure_fn, override  # with the converter, lazily
+
+    conv = get_converter().copy()
+    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_unstructure_hook_func(
+        lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), lambda e: e.value
+    )
+
+    def model(cls: type) -> Callable[[Any], Any]:  # the package's, bound to this converter
+        renames: dict[str, Any] = {
+            f.name: override(rename=wire_name(cls, f)) for f in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)
+
+    conv.register_unstructure_hook_factory(attrs.has, model)
+    return conv
+
+
+def unstructure(value: Any) -> Any:
+    return _state_converter().unstructure(value)
 
 
 def state_to_json(state: WatchState) -> dict[str, Any]:
