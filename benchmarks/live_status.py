@@ -122,23 +122,26 @@ async def _watch(url: str, warm: int, polls: int) -> dict[str, float]:
     seen_polls = 0
     stamp = -1
     cpu = 0.0
-    async with Vonage(legacy_auth=SessionLogin(LEGACY_USER, LEGACY_PASSWORD), legacy_url=url) as c:
-        async with c.legacy.live_status.watch(poll_timeout=45.0, max_queue=10_000) as watch:
-            async for event in watch:
-                if not isinstance(event, CallUpdated):
-                    continue  # the first Snapshot
-                now = time.monotonic_ns()
-                tag = int(event.call.custom_tag)
-                if tag != stamp:  # the first event of a new poll
-                    stamp = tag
-                    seen_polls += 1
-                    if seen_polls == warm + 1:
-                        cpu = time.process_time()
-                        histogram = array("q", bytes(8 * BUCKETS))
-                    elif seen_polls == warm + polls + 1:
-                        figures["cpu_ms"] = (time.process_time() - cpu) * 1000 / polls
-                        break
-                histogram[min((now - tag) // BUCKET_NS, BUCKETS - 1)] += 1
+    auth = SessionLogin(LEGACY_USER, LEGACY_PASSWORD)
+    async with (
+        Vonage(legacy_auth=auth, legacy_url=url) as c,
+        c.legacy.live_status.watch(poll_timeout=45.0, max_queue=10_000) as watch,
+    ):
+        async for event in watch:
+            if not isinstance(event, CallUpdated):
+                continue  # the first Snapshot
+            now = time.monotonic_ns()
+            tag = int(event.call.custom_tag)
+            if tag != stamp:  # the first event of a new poll
+                stamp = tag
+                seen_polls += 1
+                if seen_polls == warm + 1:
+                    cpu = time.process_time()
+                    histogram = array("q", bytes(8 * BUCKETS))
+                elif seen_polls == warm + polls + 1:
+                    figures["cpu_ms"] = (time.process_time() - cpu) * 1000 / polls
+                    break
+            histogram[min((now - tag) // BUCKET_NS, BUCKETS - 1)] += 1
     figures["p50"] = _percentile_ms(histogram, 50)
     figures["p99"] = _percentile_ms(histogram, 99)
     figures["max"] = _percentile_ms(histogram, 100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -162,10 +163,10 @@ async def test_conflicts_long_apart_do_not_end_a_watch(
 async def test_conflicts_within_the_window_still_end_a_watch(
     dash: DashServer, client: Vonage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = time.time
+    real, days = time.time, itertools.count()
     # Rule 5 as well: the window runs on the monotonic clock, so a wall clock jumping a day
-    # ahead between the conflicts does not age them out.
-    monkeypatch.setattr(time, "time", lambda: real() + 86_400)
+    # ahead at every look does not age the conflicts out.
+    monkeypatch.setattr(time, "time", lambda: real() + 86_400 * next(days))
     recorder = await started(client, max_conflicts=1)
     dash.faults.extend(["409", "500", "409"])
     with pytest.raises(errors.SessionConflictError):
