@@ -137,7 +137,7 @@ class Hub:
     """Runs one source's poll loop for every consumer of it.
 
     ``initial_state``: what the first full read is diffed against (a watcher taking over
-    from another emits only the real differences) instead of being taken as a Snapshot.
+    from another emits only the real differences) instead of being taken as it is.
     ``on_poll(events, state)`` is awaited after every successful read once the hub has a
     state (a 304 too, with no events), with all of that read's events, before any consumer
     gets them; if it raises, the hub ends and every consumer's watch raises that exception.
@@ -255,7 +255,7 @@ class Hub:
             exc = read.exception()
             if exc is None:
                 changed = await self._deliver(read.result())
-                first = False
+                first = self.state is None
                 pause = source.interval
                 if not changed:
                     pause = max(pause, source.min_period - (loop.time() - started))
@@ -293,6 +293,7 @@ class Hub:
         if self.on_poll is not None:
             await self.on_poll(events, state)
         self.state = state
+        self.initial_state = None  # used once: a restart later starts afresh
         for consumer in self._consumers:
             if consumer.awaiting_snapshot:
                 if self.covers(consumer.extensions):
