@@ -249,9 +249,11 @@ def decode_document(
         number = raw.get("extension") if isinstance(raw, dict) else None
         last = known.get(number) if isinstance(number, str) else None
         if last is not None and last[0] == raw:
-            model = last[1]
-        else:
-            model = structure(raw, LiveExtension, what="a Live Status extension")
+            # Keep the old JSON too: the new copy dies now, and what is kept does not churn.
+            seen[number] = last
+            models.append(last[1])
+            continue
+        model = structure(raw, LiveExtension, what="a Live Status extension")
         if isinstance(number, str):
             seen[number] = (raw, model)
         models.append(model)
