@@ -248,7 +248,7 @@ def decode_document(
     for raw in raw_extensions:
         number = raw.get("extension") if isinstance(raw, dict) else None
         last = known.get(number) if isinstance(number, str) else None
-        if last is not None and last[0] == raw:
+        if isinstance(number, str) and last is not None and last[0] == raw:
             # Keep the old JSON too: the new copy dies now, and what is kept does not churn.
             seen[number] = last
             models.append(last[1])
