@@ -41,7 +41,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def contract(session: nox.Session) -> None:
-    """Every SDK operation of the official OpenAPI files against Prism (needs npm)."""
+    """The official OpenAPI files: Schemathesis against the emulator, and every SDK operation
+    against Prism, static and dynamic with three seeds (Prism needs npm; skipped without)."""
     session.install("-e", ".[dev]")
     session.run("bash", "tests/contract/run.sh", external=True, env={"PYTHON": "python"})
 

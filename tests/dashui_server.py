@@ -1,7 +1,8 @@
 """A small scriptable Live Status server for the watcher's protocol tests.
 
 It behaves like seed 003 says (hold, 304 when quiet, 409 on a second concurrent poll on one
-session, 403 once the session expires) and takes scripted faults for the next requests.
+session, 403 once the session expires) and takes scripted faults for the next requests: the
+dashui faults are listed in ``DashServer.dashui``, the login's in ``login_faults``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ USERNAME = "jdoe"
 PASSWORD = "s3cret-pass"
 
 
+# 200s that are not a Live Status document: (content type, body)
+MALFORMED: dict[str, tuple[str, bytes]] = {
+    "empty": ("application/json", b""),
+    "html": ("text/html", b"<html><body>Service Unavailable</body></html>"),
+    "utf16": ("application/json", json.dumps({"extensions": "x"}).encode("utf-16")),
+    "{}": ("application/json", b"{}"),
+    "deep": ("application/json", b"[" * 100_000 + b"]" * 100_000),
+    "deep-extension": (
+        "application/json",
+        b'{"extensions": [{"extension": "301", "name": ' + b"[" * 5000 + b"]" * 5000 + b"}]}",
+    ),
+    "shape": ("application/json", b'{"extensions": [{"extension": {"a": 1}}], "availability": 7}'),
+    "not-object": ("application/json", b"[1, 2, 3]"),
+}
+
+
 class DashServer:
     def __init__(self, *, hold: float = 0.5, extensions: tuple[str, ...] = ("301", "302")) -> None:
         self.hold = hold
@@ -29,6 +46,8 @@ class DashServer:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.faults: deque[str] = deque()
         self.always: str | None = None  # a fault for every dashui request
+        self.login_faults: deque[str] = deque()  # "500": the next login fails
+        self.password = PASSWORD
         self.logins = 0
         self.polls = 0
         self.conflicts = 0
@@ -106,7 +125,11 @@ class DashServer:
 
     async def login(self, request: web.Request) -> web.Response:
         self.logins += 1
-        if request.headers.get("login") != USERNAME or request.headers.get("password") != PASSWORD:
+        if self.login_faults and self.login_faults.popleft() == "500":
+            return web.Response(status=500, text="LOGIN SERVICE DOWN")
+        if request.headers.get("login") != USERNAME or request.headers.get("password") != (
+            self.password
+        ):
             return web.Response(status=401, text="BAD LOGIN")
         sid = f"S{next(self._ids)}"
         self.sessions[sid] = {"last": -1, "polling": False, "expired": False}
@@ -142,6 +165,17 @@ class DashServer:
             if fault == "403":
                 session["expired"] = True
                 return web.Response(status=403, text="USER NOT LOGGED IN")
+            if fault == "403empty":
+                session["expired"] = True
+                return web.Response(status=403)
+            if fault == "408":  # a gateway's request timeout
+                return web.Response(status=408, text="Request Timeout")
+            if fault == "304now":  # "no change" without holding
+                return web.Response(status=304)
+            if fault is not None and fault.startswith("429:"):
+                return web.Response(status=429, headers={"Retry-After": fault[4:]})
+            if fault in MALFORMED:
+                return web.Response(body=MALFORMED[fault][1], content_type=MALFORMED[fault][0])
             if fault == "reset":
                 assert request.transport is not None
                 request.transport.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import logging
 from collections import Counter, deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,10 +21,13 @@ from vonage_async import (
     CallEnded,
     CallStarted,
     CallUpdated,
+    OAuth2,
+    RateLimit,
     Snapshot,
     Vonage,
     errors,
 )
+from vonage_async.telephony._watch import default_interval
 
 FAST = Backoff(initial=0.01, maximum=0.05)
 PATH = "/t/vbc.prod/telephony/v3/cc/accounts/{account}/calls"
@@ -37,8 +42,26 @@ class CallsServer:
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
+        self.tokens = {"tok"}  # access tokens the API accepts
+        self.token_faults: deque[str] = deque()  # the token endpoint's next answers
+        self.grants = 0
+        self.delay = 0.0  # seconds each page takes
+        self.walk_starts: list[float] = []  # when each first page was asked for
         self.app = web.Application()
         self.app.router.add_get(PATH, self.list_calls)
+        self.app.router.add_post("/token", self.token)
+
+    async def token(self, request: web.Request) -> web.Response:
+        """The VBC token gateway: a form POST, answered with a token or an OAuth error."""
+        self.grants += 1
+        fault = self.token_faults.popleft() if self.token_faults else None
+        if fault == "500":
+            return web.json_response({"message": "gateway down"}, status=500)
+        if fault is not None:  # an OAuth error code
+            return web.json_response({"error": fault, "error_description": fault}, status=400)
+        token = f"tok{self.grants}"
+        self.tokens.add(token)
+        return web.json_response({"access_token": token, "expires_in": 3600})
 
     def add(self, call_id: str, status: str = "ringing") -> None:
         self.calls[call_id] = {
@@ -57,8 +80,13 @@ class CallsServer:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            assert request.headers["Authorization"] == "Bearer tok"
             fault = self.faults.popleft() if self.faults else self.always
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if fault == "401" or request.headers["Authorization"] not in {
+                f"Bearer {token}" for token in self.tokens
+            }:
+                return web.json_response({"code": "401", "message": "bad token"}, status=401)
             if fault == "500":
                 return web.json_response({"code": "500", "message": "boom"}, status=500)
             if fault == "429":
@@ -78,6 +106,8 @@ class CallsServer:
                 request.transport.close()
                 return web.Response()
             page = int(request.query.get("page", "1"))
+            if page == 1:
+                self.walk_starts.append(asyncio.get_running_loop().time())
             size = int(request.query.get("page_size", "100"))
             if page == 2 and self.walk_hooks:
                 self.walk_hooks.popleft()()
@@ -268,3 +298,133 @@ async def test_a_malformed_answer_is_retried_not_fatal(
     assert not server.faults and not recorder.task.done()
     await recorder.stop()
     assert recorder.count(CallStarted) == Counter(["later"])  # "x" never counted as a call
+
+
+# -- issue 22, rule 2: tokens expire or are revoked at any time; only a refused grant ends --
+
+
+def oauth_client(server: CallsServer, url: str, **kw: Any) -> Vonage:
+    auth = OAuth2("app", "app-secret", "jdoe", "s3cret", token_url=url + "/token")
+    return Vonage(vbc_auth=auth, vbc_url=url + "/t/vbc.prod", **kw)
+
+
+@pytest.fixture
+async def oauth_server() -> AsyncIterator[tuple[CallsServer, Vonage]]:
+    server = CallsServer()
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    client = oauth_client(server, str(test_server.make_url("")).rstrip("/"))
+    yield server, client
+    await client.aclose()
+    await test_server.close()
+
+
+async def test_a_revoked_token_whose_successor_is_refused_once_is_recovered(
+    oauth_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = oauth_server
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.tokens.clear()  # revoked: the next page gets 401, and so does the new token once
+    server.faults.append("")
+    server.faults.append("401")
+    await recorder.until(lambda: not server.faults)
+    server.add("after-revoke")
+    await recorder.until(lambda: recorder.count(CallStarted)["after-revoke"])
+    assert server.grants >= 2
+    await recorder.stop()
+
+
+@pytest.mark.parametrize("hiccup", ["temporarily_unavailable", "500"])
+async def test_a_token_endpoint_hiccup_is_recovered(
+    oauth_server: tuple[CallsServer, Vonage], hiccup: str
+) -> None:
+    server, client = oauth_server
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.token_faults.extend([hiccup] * 3)  # more than the transport's own retries
+    server.tokens.clear()
+    await recorder.until(lambda: not server.token_faults)
+    server.add("after-hiccup")
+    await recorder.until(lambda: recorder.count(CallStarted)["after-hiccup"])
+    await recorder.stop()
+
+
+@pytest.mark.parametrize("refusal", ["invalid_grant", "invalid_client"])
+async def test_a_refused_grant_ends_the_watch(
+    oauth_server: tuple[CallsServer, Vonage], refusal: str
+) -> None:
+    server, client = oauth_server
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.token_faults.extend([refusal] * 5)
+    server.tokens.clear()
+    with pytest.raises(errors.AuthenticationError) as caught:
+        await asyncio.wait_for(recorder.task, 5)
+    assert caught.value.error == refusal
+    assert "s3cret" not in str(caught.value) and "app-secret" not in str(caught.value)
+
+
+# -- rule 6: closing the client mid-walk ends every watch cleanly ---------------------------
+
+
+async def test_closing_the_client_mid_walk_ends_the_watch_cleanly(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    server, client = calls_server
+    for n in range(10):
+        server.add(f"w{n}")
+    server.delay = 0.05  # a walk of 10 pages takes half a second
+    recorder = Recorder(client.telephony.calls.watch(interval=0.01, page_size=1))
+    await recorder.until(lambda: recorder.seen)
+    await asyncio.sleep(0.12)  # mid-walk
+    # Another watcher that takes its time to stop: the walk goes on meanwhile.
+    client._transport.on_close(lambda: asyncio.sleep(0.2))
+    client._transport._closers.reverse()
+    await client.aclose()
+    await asyncio.wait_for(recorder.task, 1.0)  # ended, without an error
+    assert client.closed
+
+
+# -- rule 7: the watch lives within the token's quota by default ----------------------------
+
+
+def test_the_default_interval_spends_half_the_quota() -> None:
+    assert default_interval(None) == 12.0  # VBC's default 10 a minute: 5 for the watch
+    assert default_interval(RateLimit(calls=60, period=60.0)) == 2.0
+
+
+async def test_the_default_interval_follows_the_client_s_rate_limit_and_counts_pages() -> None:
+    server = CallsServer()
+    for n in range(6):
+        server.add(f"p{n}")
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    # 1,200 a minute: half of it is 10 pages a second, so 0.1 s a page, 0.3 s a 3-page walk.
+    client = Vonage(
+        vbc_auth=BearerToken("tok"),
+        vbc_url=str(test_server.make_url("/t/vbc.prod")),
+        vbc_rate_limit=RateLimit(calls=1200, period=60.0),
+    )
+    recorder = Recorder(client.telephony.calls.watch(page_size=2))
+    await asyncio.sleep(1.5)
+    await recorder.stop()
+    await client.aclose()
+    await test_server.close()
+    starts = server.walk_starts
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(starts) >= 3, "the default is not the old 2 s"
+    assert all(gap >= 0.28 for gap in gaps), "each page of a walk counts"
+
+
+async def test_a_chosen_interval_that_cannot_fit_is_said_once_at_start(
+    calls_server: tuple[CallsServer, Vonage], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, client = calls_server
+    with caplog.at_level(logging.WARNING, "vonage_async"):
+        recorder = Recorder(client.telephony.calls.watch(interval=0.5))
+        client.telephony.calls.watch(interval=0.5)  # joins the running watch: no new warning
+        await recorder.until(lambda: recorder.seen)
+        await recorder.stop()
+    said = [r for r in caplog.records if "quota" in r.getMessage()]
+    assert len(said) == 1 and "0.5" in said[0].getMessage()

@@ -5,17 +5,27 @@ Both watchers (Live Status and Telephony's active calls) describe what they read
 remembers recently ended calls, so a call is started once and ended once whatever the wire
 does: a disconnected call that lingers, a resync that shows it again, a call that ended
 between two reads (it is started and ended in the same batch).
+
+A ``WatchState`` goes to JSON and back (``state_to_json``/``state_from_json``), so that a
+watcher taking over from another can start from what that one knew.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._converter import positional_maker
+from . import errors
+from ._converter import get_converter, structure, wire_name
+
+if TYPE_CHECKING:
+    import cattrs
 
 __all__ = [
     "AvailabilityChanged",
@@ -23,13 +33,14 @@ __all__ = [
     "CallRef",
     "CallStarted",
     "CallUpdated",
-    "Differ",
     "ExtensionUpdated",
     "Observation",
     "Snapshot",
     "WatchEvent",
     "WatchState",
     "diff_states",
+    "state_from_json",
+    "state_to_json",
 ]
 
 CallKey = tuple[str | None, str]  # (extension, call id); no extension for Telephony watches
@@ -139,13 +150,6 @@ class WatchState:
         )
 
 
-# The diff makes an event per change, 500 a poll on a busy account: skip __init__'s frozen setattr.
-_started = positional_maker(CallStarted)
-_updated = positional_maker(CallUpdated)
-_ended = positional_maker(CallEnded)
-_extension_updated = positional_maker(ExtensionUpdated)
-
-
 def diff_states(
     previous: WatchState,
     current: Observation,
@@ -161,143 +165,50 @@ def diff_states(
     durations that tick every second). ``remember`` bounds how many ended calls are kept to
     ignore their ghosts.
     """
-    differ = Differ(
-        previous,
-        is_ended=is_ended,
-        extension_changed=extension_changed,
-        call_changed=call_changed,
-        remember=remember,
+    events: list[WatchEvent] = []
+    if previous.availability is not None and previous.availability != current.availability:
+        events.append(AvailabilityChanged(previous.availability, current.availability))
+
+    earlier = previous.extensions
+    for number, ext in current.extensions.items():
+        before = earlier.get(number)
+        if before is None:
+            events.append(ExtensionUpdated(number, None, ext))
+        elif before is not ext and extension_changed(before, ext):
+            events.append(ExtensionUpdated(number, before, ext))
+    for number, before in earlier.items():
+        if number not in current.extensions:
+            events.append(ExtensionUpdated(number, before, None))
+
+    active: dict[CallKey, Any] = {}
+    ended = dict(previous.ended)
+    for key, call in current.calls.items():
+        if key in ended:
+            continue  # a ghost of a call that already ended
+        before = previous.calls.get(key)
+        over = is_ended(call)
+        if before is None:
+            events.append(CallStarted(key[0], call))
+        elif not over and before is not call and call_changed(before, call):
+            events.append(CallUpdated(key[0], call, before))
+        if over:
+            events.append(CallEnded(key[0], call))
+            ended[key] = None
+        else:
+            active[key] = call
+    for key, before in previous.calls.items():
+        if key not in active and key not in ended:  # vanished: ends in its last known form
+            events.append(CallEnded(key[0], before))
+            ended[key] = None
+    while len(ended) > remember:
+        del ended[next(iter(ended))]
+    state = WatchState(
+        extensions=dict(current.extensions),
+        calls=active,
+        ended=ended,
+        availability=current.availability,
     )
-    events = differ.add(current)
-    events += differ.finish()
-    return events, differ.state
-
-
-class Differ:
-    """``diff_states`` an observation at a time, in parts: each ``add`` returns the events of
-    one part, ``finish`` those of what no part showed (removed extensions, their calls, and
-    calls of no extension that vanished). A part holds all the calls of its extensions.
-
-    ``state`` is, at every step, the state that the events returned so far lead to: what a
-    consumer joining between two parts is shown, and what a read that fails after some parts
-    leaves behind, so that the resync neither repeats nor loses an event.
-    """
-
-    def __init__(
-        self,
-        previous: WatchState,
-        *,
-        is_ended: Callable[[Any], bool],
-        extension_changed: Changed = operator.ne,
-        call_changed: Changed = operator.ne,
-        remember: int = 10_000,
-    ) -> None:
-        self._previous = previous
-        self._is_ended = is_ended
-        self._extension_changed = extension_changed
-        self._call_changed = call_changed
-        self._remember = remember
-        self._extensions: dict[str, Any] = {}  # the current ones, in the order parts showed them
-        self._active: dict[CallKey, Any] = {}
-        self._ended = dict(previous.ended)
-        self._calls_on: dict[str | None, list[CallKey]] = {}  # the earlier calls, by extension
-        for key in previous.calls:
-            self._calls_on.setdefault(key[0], []).append(key)
-        self._availability = previous.availability
-        self._begun = False
-        self._final: WatchState | None = None
-
-    def add(self, part: Observation) -> list[WatchEvent]:
-        """The events of one part: its extensions, and the calls on them."""
-        if self._final is not None:
-            raise RuntimeError("the diff is finished")
-        previous = self._previous
-        events: list[WatchEvent] = []
-        if not self._begun:
-            self._begun = True
-            self._availability = part.availability
-            if previous.availability != part.availability and previous.availability is not None:
-                events.append(AvailabilityChanged(previous.availability, part.availability))
-
-        seen = self._extensions
-        earlier = previous.extensions
-        changed = self._extension_changed
-        for number, ext in part.extensions.items():
-            before = seen[number] if number in seen else earlier.get(number)
-            if before is None:
-                events.append(_extension_updated(number, None, ext))
-            elif before is not ext and changed(before, ext):
-                events.append(_extension_updated(number, before, ext))
-            seen[number] = ext
-
-        active = self._active
-        ended = self._ended
-        earlier_calls = previous.calls
-        is_ended = self._is_ended
-        changed = self._call_changed
-        for key, call in part.calls.items():
-            if key in ended:
-                continue  # a ghost of a call that already ended
-            before = active[key] if key in active else earlier_calls.get(key)
-            over = is_ended(call)
-            if before is None:
-                events.append(_started(key[0], call))
-            elif not over and before is not call and changed(before, call):
-                events.append(_updated(key[0], call, before))
-            if over:
-                events.append(_ended(key[0], call))
-                ended[key] = None
-                active.pop(key, None)
-            else:
-                active[key] = call
-        # A part shows all the calls of its extensions: one it lacks has vanished, and ends
-        # here, so that the state between parts never has a call its extension lost.
-        calls_on, shown = self._calls_on, part.calls
-        for number in part.extensions:
-            for key in calls_on.get(number, ()):
-                if key not in shown and key not in ended:
-                    events.append(_ended(number, active.pop(key, earlier_calls[key])))
-                    ended[key] = None
-        return events
-
-    def finish(self) -> list[WatchEvent]:
-        """The events of what the parts did not show: extensions gone, calls vanished."""
-        if self._final is not None:
-            raise RuntimeError("the diff is finished")
-        previous = self._previous
-        events: list[WatchEvent] = []
-        for number, before in previous.extensions.items():
-            if number not in self._extensions:
-                events.append(_extension_updated(number, before, None))
-        active, ended = self._active, self._ended
-        for key, before in previous.calls.items():
-            if key not in active and key not in ended:
-                events.append(_ended(key[0], before))
-                ended[key] = None
-        while len(ended) > self._remember:
-            del ended[next(iter(ended))]
-        self._final = WatchState(
-            extensions=self._extensions,
-            calls=active,
-            ended=ended,
-            availability=self._availability,
-        )
-        return events
-
-    @property
-    def state(self) -> WatchState:
-        if self._final is not None:
-            return self._final
-        # Between parts: what no part showed yet is as it was.
-        previous, active, ended = self._previous, self._active, self._ended
-        calls = {k: c for k, c in previous.calls.items() if k not in active and k not in ended}
-        calls.update(active)
-        return WatchState(
-            extensions={**previous.extensions, **self._extensions},
-            calls=calls,
-            ended=dict(ended),
-            availability=self._availability,
-        )
+    return events, state
 
 
 def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> WatchState:
@@ -313,3 +224,76 @@ def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> Wat
 def event_extension(event: WatchEvent) -> str | None:
     """The extension an event concerns, None for account-wide events."""
     return getattr(event, "extension", None)
+
+
+@functools.cache
+def _state_converter() -> cattrs.Converter:
+    """The package's converter, writing times as ISO 8601 (its own epoch seconds would drop
+    milliseconds) and enums as their values: what it reads back is what was written."""
+    from cattrs.gen import make_dict_unstructure_fn, override  # with the converter, lazily
+
+    conv = get_converter().copy()
+    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_unstructure_hook_func(
+        lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), lambda e: e.value
+    )
+
+    def model(cls: type) -> Callable[[Any], Any]:  # the package's, bound to this converter
+        renames: dict[str, Any] = {
+            f.name: override(rename=wire_name(cls, f)) for f in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames)
+
+    conv.register_unstructure_hook_factory(attrs.has, model)
+    return conv
+
+
+def unstructure(value: Any) -> Any:
+    return _state_converter().unstructure(value)
+
+
+def state_to_json(state: WatchState) -> dict[str, Any]:
+    """The state as plain JSON data (models in their wire form), for ``state_from_json``."""
+    return {
+        "extensions": {number: unstructure(ext) for number, ext in state.extensions.items()},
+        "calls": [
+            [ext, call_id, unstructure(call)] for (ext, call_id), call in state.calls.items()
+        ],
+        "ended": [[ext, call_id] for ext, call_id in state.ended],
+        "availability": unstructure(state.availability),
+    }
+
+
+def state_from_json(
+    data: Mapping[str, Any],
+    *,
+    call_type: type,
+    extension_type: type | None = None,
+    availability_type: Any = None,
+) -> WatchState:
+    """A state from ``state_to_json``'s data, its models structured as ``call_type``,
+    ``extension_type`` and ``availability_type`` (Live Status: ``LiveCall``, ``LiveExtension``
+    and ``Availability``; Telephony: ``Call`` alone). Raises DecodeError on a wrong shape."""
+    try:
+        extensions = data.get("extensions") or {}
+        if extensions and extension_type is None:
+            raise TypeError("extensions given, but no extension_type")
+        availability = data.get("availability")
+        return WatchState(
+            extensions={
+                str(n): structure(e, extension_type, what="a stored extension")  # type: ignore[arg-type]
+                for n, e in extensions.items()
+            },
+            calls={
+                (ext, str(call_id)): structure(call, call_type, what="a stored call")
+                for ext, call_id, call in data.get("calls") or ()
+            },
+            ended={(ext, str(call_id)): None for ext, call_id in data.get("ended") or ()},
+            availability=(
+                structure(availability, availability_type, what="a stored availability")
+                if availability is not None and availability_type is not None
+                else availability
+            ),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise errors.DecodeError(f"not a stored watch state: {exc}") from exc

@@ -1,15 +1,17 @@
 """One poll loop per source, shared by any number of consumers.
 
-A ``Hub`` runs the loop while at least one consumer is subscribed: it reads the union of
-what the consumers watch, diffs each read against what it knew (``Differ``) and hands
-every consumer the events for its extensions through its own bounded queue. A read is
-decoded and handed out in parts, the consumers taking each part's events before the next
-is decoded, so the first events of a busy read do not wait for all of it. A consumer that
-falls ``max_queue`` events behind is not allowed to grow memory: its queue is dropped and its
-next event is a ``Snapshot(resync=True)`` of the state at that moment.
+A ``Hub`` runs the loop while at least one consumer is subscribed. Each turn it reads the
+union of what the consumers watch (``PollSource.read``: one whole ``Observation``, or None
+when nothing changed), diffs it against what it knew (``diff_states``), awaits the
+``on_poll`` hook if one is set, and hands every consumer the events for its extensions
+through its own bounded queue. A consumer joining meanwhile sees the state before or after
+a poll, never between. A consumer that falls ``max_queue`` events behind is not allowed to
+grow memory: its queue is dropped and its next event is a ``Snapshot(resync=True)``.
 
-After a failed read the loop backs off (exponential, full jitter, reset by a success) and
-resynchronises with a fresh full read, emitting only the real differences.
+After a failed read the source says how long to wait (or, for the few faults that cannot
+be recovered, that the watch ends); by default the loop backs off (exponential, full
+jitter, reset by a success) and resynchronises with a fresh full read, emitting only the
+real differences.
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ import contextlib
 import logging
 import operator
 from collections import deque
-from collections.abc import AsyncGenerator, Collection, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from types import TracebackType
 from typing import Any
 
-from . import _collector, _validation as check, errors
+import attrs
+
+from . import _validation as check, errors
 from ._events import (
     Changed,
-    Differ,
     Observation,
     WatchEvent,
     WatchState,
+    diff_states,
     event_extension,
     first_state,
 )
@@ -39,6 +43,9 @@ from ._transport import Backoff
 logger = logging.getLogger("vonage_async")
 
 Filter = frozenset[str] | None  # None: every extension
+OnPoll = Callable[[list[WatchEvent], WatchState], Awaitable[None]]
+
+MAX_WAIT = 300.0  # the longest pause a Retry-After gets; longer ones are cut, with a warning
 
 
 class PollSource(abc.ABC):
@@ -46,25 +53,28 @@ class PollSource(abc.ABC):
 
     #: pause after each successful read (0 for long polls, where the server does the waiting)
     interval: float = 0.0
+    #: the least time between the starts of two reads that brought nothing new, so that a
+    #: server answering "no change" at once cannot make the loop spin
+    min_period: float = 0.1
 
     @abc.abstractmethod
-    async def read(self, extensions: Filter, *, first: bool) -> Any:
-        """One read as received, for ``observe_parts``; None means "no change" (a 304)."""
-
-    def observe_parts(self, received: Any) -> Iterable[Observation]:
-        """What ``read`` received, as Observations decoded as they are taken: the hub hands
-        each part's events out before the next is decoded. At least one part; the first one's
-        availability is the read's, and a part holds all the calls of its extensions. By
-        default ``read`` returns one whole Observation."""
-        return (received,)
+    async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        """One whole read; None means "no change" (a 304)."""
 
     @abc.abstractmethod
-    async def recover(self, exc: Exception, failures: int) -> float | None:
+    def recover(self, exc: Exception, failures: int) -> float | None:
         """A read failed for the ``failures``-th time in a row: return seconds to wait before
-        resynchronising (None: the hub's backoff), or raise to end every consumer's watch."""
+        resynchronising (None: the hub's backoff), or raise to end every consumer's watch.
+        Recovery work (a new login) belongs in the next ``read``, where its own faults are
+        read faults."""
 
     @abc.abstractmethod
     def is_ended(self, call: Any) -> bool: ...
+
+    @property
+    def closed(self) -> bool:
+        """The client closed: a failed read ends the watch cleanly instead of retrying."""
+        return False
 
     def change_tests(self) -> tuple[Changed, Changed]:
         """What counts as a change of an extension and of a call, as plain functions of
@@ -113,23 +123,47 @@ class _Consumer:
         self.ready.set()
 
 
-class Hub:
-    """Runs one source's poll loop for every consumer of it."""
+@attrs.define
+class HubStats:
+    """How a hub's loop is doing, for a consumer to look at."""
 
-    def __init__(self, source: PollSource, *, backoff: Backoff, name: str) -> None:
+    polls: int = 0  # successful reads
+    failures: int = 0  # failed reads in a row, 0 after a success
+    last_error: str | None = None  # the last failed read's error, as text
+    waiting_until: float | None = None  # loop.time() of the next read while waiting out a fault
+
+
+class Hub:
+    """Runs one source's poll loop for every consumer of it.
+
+    ``initial_state``: what the first full read is diffed against (a watcher taking over
+    from another emits only the real differences) instead of being taken as it is.
+    ``on_poll(events, state)`` is awaited after every successful read once the hub has a
+    state (a 304 too, with no events), with all of that read's events, before any consumer
+    gets them; if it raises, the hub ends and every consumer's watch raises that exception.
+    """
+
+    def __init__(
+        self,
+        source: PollSource,
+        *,
+        backoff: Backoff,
+        name: str,
+        initial_state: WatchState | None = None,
+        on_poll: OnPoll | None = None,
+    ) -> None:
         self.source = source
         self.backoff = backoff
         self.name = name
+        self.initial_state = initial_state
+        self.on_poll = on_poll
         self.state: WatchState | None = None
-        self.reads = 0  # successful reads, for tests and metrics
+        self.stats = HubStats()
         self._consumers: list[_Consumer] = []
         self._polled: Filter = None
         self._task: asyncio.Task[None] | None = None
-        self._read: asyncio.Task[None] | None = None
-        self._differ: Differ | None = None  # while a read's parts are handed out
-        self._holding = False  # this hub holds the collector (see _collector)
+        self._read: asyncio.Task[Observation | None] | None = None
         self._closed = False
-        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -143,23 +177,23 @@ class Hub:
             wanted |= consumer.extensions
         return frozenset(wanted)
 
+    def covers(self, extensions: Filter) -> bool:
+        if self._polled is None:
+            return True
+        return extensions is not None and extensions <= self._polled
+
     def join(self, extensions: Filter, max_queue: int) -> _Consumer:
         if self._closed:
             raise errors.ConfigurationError("the client is closed")
         consumer = _Consumer(extensions, max_queue)
         self._consumers.append(consumer)
-        if self._stopping:  # the state is going away; _stop restarts the loop for us
-            return consumer
-        state = self._state_now()
-        if state is not None and self.covers(extensions):
+        if self.state is not None and self.covers(extensions):
             consumer.awaiting_snapshot = False
-            consumer.put(state.snapshot(extensions))
+            consumer.put(self.state.snapshot(extensions))
         if not self.running:
             self._task = asyncio.ensure_future(self._run())
-        elif self._union() != self._polled and self._read is not None and self._differ is None:
-            # Re-read at once with the wider filter. (Not while a read is handed out: the
-            # loop re-reads right after it.)
-            self._read.cancel()
+        elif self._union() != self._polled and self._read is not None:
+            self._read.cancel()  # re-read at once with the wider filter
         return consumer
 
     async def leave(self, consumer: _Consumer) -> None:
@@ -170,160 +204,137 @@ class Hub:
 
     async def close(self) -> None:
         self._closed = True
-        await self._stop()
-        for consumer in self._consumers:
+        consumers, self._consumers = self._consumers, []
+        for consumer in consumers:
             consumer.end()
-        self._consumers.clear()
+        await self._stop()
 
     async def _stop(self) -> None:
-        task = self._task
-        if task is not None:
-            self._stopping = True
-            try:
-                task.cancel()
-                # Every caller (a leaving consumer, the closing client) waits for the loop to
-                # be gone; asyncio.wait does not swallow a cancellation of the caller itself.
-                await asyncio.wait([task])
-            finally:
-                self._stopping = False
-            if self._task is task:
-                self._task = None
+        task, self._task = self._task, None
+        # Forget before waiting: a caller cancelled while it waits (twice, as task groups
+        # do) must not leave a state nobody kept up with for the next watch.
         self._forget()
-        if self._consumers and not self._closed and not self.running:
-            self._task = asyncio.ensure_future(self._run())  # someone joined meanwhile
-
-    def _state_now(self) -> WatchState | None:
-        """The state the events handed out so far lead to (mid-read, too)."""
-        return self.state if self._differ is None else self._differ.state
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])  # returns when the loop is gone; the held request with it
 
     def _forget(self) -> None:
-        self.state = None  # nobody kept up with it; the next watcher starts afresh
+        self.state = None
         self._polled = None
+        self.stats.waiting_until = None
         self.source.reset()
-
-    def covers(self, extensions: Filter) -> bool:
-        if self._polled is None:
-            return True
-        return extensions is not None and extensions <= self._polled
 
     async def _run(self) -> None:
         try:
             await self._loop()
         except Exception as exc:  # a bug of ours must not leave consumers waiting forever
             self._fail(exc)
-        finally:
-            self._read = None
-            self._release()
 
     async def _loop(self) -> None:
-        failures = 0
+        loop = asyncio.get_running_loop()
+        source = self.source
         first = True
         while self._consumers:
             wanted = self._union()
-            if wanted != self._polled or self.state is None:
+            if wanted != self._polled:
                 if self.state is not None and wanted is not None:
                     self.state = _restrict(self.state, wanted)
                 self._polled = wanted
                 first = True
-            self._read = asyncio.ensure_future(self._read_and_deliver(wanted, first))
+            started = loop.time()
+            read = self._read = asyncio.ensure_future(source.read(wanted, first=first))
             try:
-                await asyncio.wait([self._read])
+                await asyncio.wait([read])
             finally:
-                if not self._read.done():
-                    self._read.cancel()
-                    await asyncio.wait([self._read])
-                if not self._read.cancelled():
-                    self._read.exception()  # retrieved here, whatever happens next
-            if self._read.cancelled():  # the filter changed under a held poll
+                self._read = None
+                if not read.done():  # this loop was cancelled: abort the held request
+                    read.cancel()
+                    await asyncio.wait([read])
+            if read.cancelled():  # a wider filter joined under a held poll
                 continue
-            exc = self._read.exception()
+            exc = read.exception()
             if exc is None:
-                failures = 0
-                first = False
-                if self.source.interval:
-                    await asyncio.sleep(self.source.interval)
+                changed = await self._deliver(read.result())
+                first = self.state is None
+                pause = source.interval
+                if not changed:
+                    pause = max(pause, source.min_period - (loop.time() - started))
+                if pause > 0:
+                    await asyncio.sleep(pause)
                 continue
             if not isinstance(exc, Exception):
                 raise exc
-            failures += 1
-            try:
-                delay = await self.source.recover(exc, failures)
-            except Exception as fatal:
-                self._fail(fatal)
+            if not await self._recover(exc):
                 return
-            if delay is None:
-                delay = self.backoff.delay(failures - 1)
-            logger.info(
-                "%s: read failed (%s); resync in %.2f s", self.name, type(exc).__name__, delay
-            )
-            await asyncio.sleep(delay)
             first = True
 
-    async def _read_and_deliver(self, extensions: Filter, first: bool) -> None:
-        self._release()  # in case the last poll's release never got its turn
-        received = await self.source.read(extensions, first=first)
-        if received is None:
-            return
-        # Decoding, diffing and queueing a poll is one burst of allocation (see _collector).
-        # Only the hub that took the hold ends it: another hub's reads must not cut it short.
-        self._holding = _collector.hold()
-        try:
-            await self._deliver(self.source.observe_parts(received))
-        except BaseException:
-            self._release()
-            raise
-        if self._holding:
-            # The events just queued, and the models they replace, die as soon as the consumers
-            # woken above have read them: release after their turn on the loop, so reference
-            # counting frees them instead of a young collection promoting them. (With 500
-            # changes a poll, releasing at once meant a full collection every ~140 polls.)
-            asyncio.get_running_loop().call_soon(self._release)
-
-    def _release(self) -> None:
-        if self._holding:
-            self._holding = False
-            _collector.release()
-
-    async def _deliver(self, parts: Iterable[Observation]) -> None:
+    async def _deliver(self, observation: Observation | None) -> bool:
+        """Diff a read into the state and hand its events out; whether anything changed."""
         source = self.source
-        if self.state is None:
-            self.state = first_state(_whole(parts), is_ended=source.is_ended)
+        previous = self.state if self.state is not None else self.initial_state
+        self.stats.polls += 1
+        self.stats.failures = 0
+        if observation is None:
+            events: list[WatchEvent] = []
+            state = self.state
+        elif previous is None:
+            events, state = [], first_state(observation, is_ended=source.is_ended)
         else:
             extension_changed, call_changed = source.change_tests()
-            differ = Differ(
-                self.state,
+            events, state = diff_states(
+                previous,
+                observation,
                 is_ended=source.is_ended,
                 extension_changed=extension_changed,
                 call_changed=call_changed,
             )
-            self._differ = differ
-            try:
-                for part in parts:
-                    self._hand_out(differ.add(part))
-                    # The consumers take this part's events before the next one is decoded.
-                    await asyncio.sleep(0)
-                self._hand_out(differ.finish())
-            finally:
-                # On a fault, too: the state the consumers were led to, so that the resync
-                # neither repeats nor loses what was handed out.
-                self.state = differ.state
-                self._differ = None
-        self.reads += 1
-        for consumer in self._consumers:
-            if consumer.awaiting_snapshot and self.covers(consumer.extensions):
-                consumer.awaiting_snapshot = False
-                consumer.put(self.state.snapshot(consumer.extensions))
-
-    def _hand_out(self, events: list[WatchEvent]) -> None:
-        if not events:
-            return
+        if state is None:
+            return False
+        if self.on_poll is not None:
+            await self.on_poll(events, state)
+        self.state = state
+        self.initial_state = None  # used once: a restart later starts afresh
         for consumer in self._consumers:
             if consumer.awaiting_snapshot:
-                continue
-            if consumer.extensions is None:
+                if self.covers(consumer.extensions):
+                    consumer.awaiting_snapshot = False
+                    consumer.put(state.snapshot(consumer.extensions))
+            elif consumer.extensions is None:
                 consumer.put_all(events)
-            else:
+            elif events:
                 consumer.put_all([event for event in events if consumer.wants(event)])
+        return bool(events) or previous is None
+
+    async def _recover(self, exc: Exception) -> bool:
+        """Wait out a failed read; False when the watch has ended."""
+        stats = self.stats
+        stats.failures += 1
+        stats.last_error = f"{type(exc).__name__}: {exc}"
+        if self.source.closed:  # the client is closing: this is the end, not a fault
+            self._end_all()
+            return False
+        try:
+            delay = self.source.recover(exc, stats.failures)
+        except Exception as fatal:
+            self._fail(fatal)
+            return False
+        if delay is None:
+            delay = self.backoff.delay(stats.failures - 1)
+        if delay > MAX_WAIT:
+            logger.warning(
+                "%s: the server asked for a %.0f s pause; waiting %.0f s",
+                self.name,
+                delay,
+                MAX_WAIT,
+            )
+            delay = MAX_WAIT
+        logger.info("%s: read failed (%s); resync in %.2f s", self.name, type(exc).__name__, delay)
+        stats.waiting_until = asyncio.get_running_loop().time() + delay
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            stats.waiting_until = None
+        return True
 
     def _fail(self, error: BaseException) -> None:
         logger.error("%s: watch stopped: %s", self.name, error)
@@ -333,32 +344,25 @@ class Hub:
         self._consumers.clear()
         self._forget()
 
+    def _end_all(self) -> None:
+        for consumer in self._consumers:
+            consumer.end()
+        self._consumers.clear()
+        self._forget()
+
     async def next_event(self, consumer: _Consumer) -> Any:
         """The consumer's next event, ``_END`` when the hub closed; raises the loop's error."""
         while True:
-            state = self._state_now() if consumer.behind else None
-            if state is not None:
+            if consumer.behind and self.state is not None:
                 consumer.behind = False
                 consumer.queue.clear()
-                return state.snapshot(consumer.extensions, resync=True)
+                return self.state.snapshot(consumer.extensions, resync=True)
             if consumer.queue:
                 return consumer.queue.popleft()
             if consumer.error is not None:
                 raise consumer.error
             consumer.ready.clear()
             await consumer.ready.wait()
-
-
-def _whole(parts: Iterable[Observation]) -> Observation:
-    extensions: dict[str, Any] = {}
-    calls: dict[Any, Any] = {}
-    availability = None
-    for n, part in enumerate(parts):
-        extensions.update(part.extensions)
-        calls.update(part.calls)
-        if n == 0:
-            availability = part.availability
-    return Observation(extensions=extensions, calls=calls, availability=availability)
 
 
 def _restrict(state: WatchState, extensions: frozenset[str]) -> WatchState:
@@ -384,6 +388,12 @@ class Watch:
         self._extensions = extensions
         self._max_queue = check.int_range("max_queue", max_queue, 1)
         self._consumers: list[_Consumer] = []
+
+    @property
+    def waiting_until(self) -> float | None:
+        """While the stream waits out a fault or a ``Retry-After``: the event loop's clock
+        (``asyncio.get_running_loop().time()``) at which it polls again; None while polling."""
+        return self._hub.stats.waiting_until
 
     def __repr__(self) -> str:
         watched = "all" if self._extensions is None else ",".join(sorted(self._extensions))

@@ -109,6 +109,7 @@ class Mock:
 
     spec: str
     dynamic: bool
+    seed: str | None = None
     vbc_url: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
 
@@ -148,16 +149,16 @@ async def _wait_listening(port: int, process: asyncio.subprocess.Process) -> Non
 
 
 @contextlib.asynccontextmanager
-async def serve(spec: str, *, dynamic: bool) -> AsyncIterator[Mock]:
-    """Prism serving ``spec`` with ``--errors`` (and ``-d``), behind the prefix proxy."""
+async def serve(spec: str, *, dynamic: bool, seed: str = "vonage-async") -> AsyncIterator[Mock]:
+    """Prism serving ``spec`` with ``--errors`` (and ``-d --seed seed``), behind the proxy."""
     port = _free_port()
     args = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", "-v", "error"]
     if dynamic:
-        args += ["-d", "--seed", "vonage-async"]
+        args += ["-d", "--seed", seed]
     process = await asyncio.create_subprocess_exec(
         *args, str(SPECS / spec), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    mock = Mock(spec, dynamic)
+    mock = Mock(spec, dynamic, seed if dynamic else None)
     try:
         await _wait_listening(port, process)
         async with ClientSession() as upstream:

@@ -118,15 +118,23 @@ async def test_legacy_login_sets_cookies_and_sessions_expire(
             assert await r.text() == "USER NOT LOGGED IN"
 
 
+@pytest.mark.parametrize("kept", ["JSESSIONID", "HDAP-ID"])
 @pytest.mark.asyncio
-async def test_legacy_session_needs_the_load_balancer_cookie(
-    emulator: Emulator, http: aiohttp.ClientSession, legacy_login: Any
+async def test_either_session_cookie_alone_keeps_the_session(
+    emulator: Emulator, http: aiohttp.ClientSession, legacy_login: Any, kept: str
 ) -> None:
+    # Seed 003: "the session information will be returned in HDAP-ID and/or JSESSIONID cookies"
+    # (no load-balancer cookie is named).
     await legacy_login(emulator)
-    cookies = {c.key: c.value for c in http.cookie_jar}
-    del cookies["AWSALB"]
+    cookies = {c.key: c.value for c in http.cookie_jar if c.key == kept}
+    for path in ("/presence/rest/directory", "/presence/dashui?firstRequest=true"):
+        async with (
+            aiohttp.ClientSession(cookies=cookies) as other,
+            other.get(emulator.legacy_url + path) as r,
+        ):
+            assert r.status == 200, (path, await r.text())
     async with (
-        aiohttp.ClientSession(cookies=cookies) as other,
+        aiohttp.ClientSession(cookies={kept: "not-a-session"}) as other,
         other.get(emulator.legacy_url + "/presence/rest/directory") as r,
     ):
         assert r.status == 403

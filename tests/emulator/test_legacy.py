@@ -166,3 +166,55 @@ async def test_stop_is_prompt_with_a_held_poll(
     assert time.monotonic() - started < 2
     status, _ = await held
     assert status == 304
+
+
+@pytest.mark.asyncio
+async def test_dashui_never_logs_in_from_the_request(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    # Seed 003: Live Status "will not perform authentication as part of the request".
+    c = emulator.credentials
+    login = {"htmlLogin": c.legacy_username, "htmlPassword": c.legacy_password}
+    params = {**login, "firstRequest": "true"}
+    async with http.get(emulator.legacy_url + DASHUI, params=params) as r:
+        assert (r.status, await r.text()) == (403, "USER NOT LOGGED IN")
+    headers = {"login": c.legacy_username, "password": c.legacy_password}
+    async with http.get(emulator.legacy_url + DASHUI, params=params, headers=headers) as r:
+        assert r.status == 403
+    assert not list(http.cookie_jar)  # no session was opened
+
+
+@pytest.mark.asyncio
+async def test_the_first_dashui_poll_without_first_request_is_a_long_poll(
+    emulator: Emulator, http: aiohttp.ClientSession, legacy_login: Any
+) -> None:
+    await legacy_login(emulator)
+    held = asyncio.create_task(_poll(http, emulator))
+    await asyncio.sleep(0.3)
+    assert not held.done()  # held, not answered at once
+    emulator.set_extension_status("301", "dnd")
+    status, doc = await held
+    assert status == 200 and doc["numUnavailableExts"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/presence/rest/directory?page=2", "page"),
+        ("/presence/rest/extension/301?details=1", "details"),
+        ("/presence/rest/callhistory/301?limit=5", "limit"),
+        ("/presence/dashui?firstRequest=true&htmlLogin=admin", "htmlLogin"),
+        ("/presence/dashui?firstRequest=true&filterextension=301", "filterextension"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_legacy_services_refuse_undocumented_query_parameters(
+    emulator: Emulator, http: aiohttp.ClientSession, legacy_login: Any, path: str, name: str
+) -> None:
+    await legacy_login(emulator)
+    async with http.get(emulator.legacy_url + path) as r:
+        assert r.status == 400
+        assert name in await r.text()
+    documented = "/presence/rest/callhistory/301?start=2013-01-18T03:45:00&minduration=0000"
+    async with http.get(emulator.legacy_url + documented) as r:
+        assert r.status == 200

@@ -46,9 +46,15 @@ async def _all(
 async def test_cursor_paging_follows_next_links(
     emulator: Emulator, http: aiohttp.ClientSession, registry: dict[str, str]
 ) -> None:
-    url = emulator.network_registry_url + "/catalogue/csps?countries=ES,GB,DE&limit=3"
+    url = emulator.network_registry_url + "/catalogue/csps?countries=ES,GB,DE"
     csps = await _all(http, url, "csps", registry)
     assert len(csps) == 10 and {c["country"] for c in csps} == {"ES", "GB", "DE"}
+    everyone = await _all(http, emulator.network_registry_url + "/catalogue/csps", "csps", registry)
+    assert len(everyone) == 22  # three pages of (at most) ten, by the next links
+    # Seed 004 documents only `next` (and countries, all) for the catalogue's CSP list.
+    async with http.get(url + "&limit=3", headers=registry) as r:
+        assert r.status == 400
+        assert (await r.json())["invalid_parameters"][0]["name"] == "limit"
     async with http.get(url + "&next=garbage!", headers=registry) as r:
         assert r.status == 400
         assert {"title", "detail"} <= (await r.json()).keys()

@@ -87,7 +87,7 @@ async def test_telephony_pages_and_a_call_lifecycle(
     assert (page["total"], page["pages"], page["current_page"]) == (4, 2, 1)
     assert page["next_page_uri"].startswith("/cc/accounts/self/calls?")
     last = await _get(http, emulator.vbc_url + "/telephony/v3" + page["next_page_uri"], vbc)
-    assert len(last["calls"]) == 1 and last["next_page"] is None
+    assert len(last["calls"]) == 1 and last["current_page"] == 2
 
     call = await _get(http, emulator.vbc_url + f"{CALLS}/{call_id}", vbc)
     assert call["status"] == "ringing" and call["direction"] == "outbound"
@@ -128,4 +128,129 @@ async def test_devices_page_and_lookup(
     mac = page["devices"][0]["mac_address"]
     assert (await _get(http, f"{url}/{mac}", vbc))["mac_address"] == mac
     async with http.get(url.replace("self", "999"), headers=vbc) as r:
-        assert r.status == 403
+        # telephony.yml: 401 "User is not permitted to make a request against this account"
+        assert r.status == 401
+        assert await r.json() == {
+            "code": 401,
+            "message": "User is not permitted to make a request against this account",
+        }
+
+
+async def _calls(emulator: Emulator, n: int) -> None:
+    for i in range(n):
+        emulator.place_call(str(301 + i % 8), f"1732555{i:04d}", hold_forever=True)
+
+
+@pytest.mark.asyncio
+async def test_telephony_pages_are_reached_only_through_their_links(
+    emulator: Emulator, http: aiohttp.ClientSession, vbc: dict[str, str]
+) -> None:
+    await _calls(emulator, 5)
+    base = emulator.vbc_url + "/telephony/v3"
+    page = await _get(http, base + CALLS[len("/telephony/v3") :], vbc, page_size=2, order="asc")
+    # No null links: what does not exist is left out (the file types them as strings).
+    assert "previous_page_uri" not in page and None not in page.values()
+    seen = [c["call_id"] for c in page["calls"]]
+    pages = [page]
+    while "next_page_uri" in page:
+        assert "page=" not in page["next_page_uri"]  # an opaque token, not a page number
+        page = await _get(http, base + page["next_page_uri"], vbc)
+        pages.append(page)
+        seen += [c["call_id"] for c in page["calls"]]
+    assert [p["current_page"] for p in pages] == [1, 2, 3]
+    assert "next_page" not in pages[-1] and None not in pages[-1].values()
+    assert "previous_page_uri" in pages[-1]
+    assert len(seen) == len(set(seen)) == 5
+    # The filters and order travel in the links.
+    starts = [c["start_time"] for p in pages for c in p["calls"]]
+    assert starts == sorted(starts)
+    # A page number the file never documented is refused, as is a forged token.
+    for params in ({"page": "2"}, {"page_token": "Mg"}):
+        async with http.get(emulator.vbc_url + CALLS, params=params, headers=vbc) as r:
+            assert r.status == 400
+            assert next(iter(params)) in (await r.json())["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        (CALLS + "?page=2", "page"),
+        ("/telephony/v3/registration/accounts/self/devices?extension=301", "extension"),
+        (CALLS + "/x/legs?page_size=2", "page_size"),
+        (PROV + "/extensions?order=asc", "order"),
+        (PROV + "/users/1?page=1", "page"),
+        (PROV + "?debug=true", "debug"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_vbc_refuses_undocumented_query_parameters(
+    emulator: Emulator, http: aiohttp.ClientSession, vbc: dict[str, str], path: str, name: str
+) -> None:
+    async with http.get(emulator.vbc_url + path, headers=vbc) as r:
+        assert r.status == 400
+        body = await r.json()
+    if "invalid_parameters" in body:
+        assert [p["name"] for p in body["invalid_parameters"]] == [name]
+    else:
+        assert name in body["message"]
+
+
+BAD_LEG_BODIES = [
+    ({"stream": "AAA"}, "stream"),
+    ({"stream": None}, "stream"),
+    ({"state": None}, "state"),
+    ({"state": "parked"}, "state"),
+    ({"state": "active", "to": "301"}, "to"),
+    ({"state": "active", "to": {"destination": 301, "type": "extension"}}, "to.destination"),
+    ({"state": "active", "to": {"destination": "301", "type": "fax"}}, "to.type"),
+    ({"state": "active", "to": {"destination": None, "type": "leg"}}, "to.destination"),
+    ({"dtmf": 12}, "dtmf"),
+    ({"dtmf": "12\n"}, "dtmf"),
+    ({"stream": True, "stream_url": 5}, "stream_url"),
+    ({"recording": "pause", "service": "ccr"}, "recording"),
+    ({"recording": "start", "service": None}, "service"),
+]
+BAD_CALL_BODIES = [
+    ({"state": "held"}, "state"),
+    ({"state": None}, "state"),
+    ({"state": "parked", "from": "301"}, "from"),
+    ({"to": {"destination": "301", "type": "leg"}}, "to.type"),
+    ({"to": {"destination": ["301"], "type": "extension"}}, "to.destination"),
+    ({"to": None}, "to"),
+]
+
+
+@pytest.mark.asyncio
+async def test_leg_and_call_put_refuse_bodies_the_file_forbids(
+    emulator: Emulator, http: aiohttp.ClientSession, vbc: dict[str, str]
+) -> None:
+    call_id = emulator.place_call("301", "17325550000", hold_forever=True)
+    call = emulator.vbc_url + f"{CALLS}/{call_id}"
+    legs = await _get(http, call + "/legs", vbc)
+    leg = f"{call}/legs/{legs[0]['leg_id']}"
+    for url, cases in ((leg, BAD_LEG_BODIES), (call, BAD_CALL_BODIES)):
+        for body, name in cases:
+            async with http.put(url, json=body, headers=vbc) as r:
+                assert r.status == 400, body
+                answer = await r.json()
+                assert answer["code"] == "400"
+                assert answer["message"].startswith(f"Invalid request parameters: {name}:"), body
+        json_null = {**vbc, "Content-Type": "application/json"}
+        async with http.put(url, data=b"null", headers=json_null) as r:
+            assert r.status == 400
+            assert (await r.json())["message"].startswith("Invalid request parameters: body:")
+    async with http.get(call, headers=vbc) as r:
+        assert r.status == 200  # nothing above changed the call
+        assert not emulator.state.calls[call_id].parked
+
+
+@pytest.mark.parametrize("raw", ["2.5e16", "1.0", "-1", "١٢", "abc"])
+@pytest.mark.asyncio
+async def test_a_location_or_user_id_that_is_no_integer_is_not_found(
+    emulator: Emulator, http: aiohttp.ClientSession, vbc: dict[str, str], raw: str
+) -> None:
+    # provisioning.yml documents only 200 and 404 for these two operations.
+    for what in ("locations", "users"):
+        async with http.get(emulator.vbc_url + f"{PROV}/{what}/{raw}", headers=vbc) as r:
+            assert r.status == 404, (what, raw)
+            assert (await r.json())["status"] == 404

@@ -14,13 +14,14 @@ from . import _integration, _legacy, _provisioning, _registry, _telephony
 from ._auth import Credentials, Sessions, Tokens, auth_middleware, authorize, legacy_login, token
 from ._common import CONTEXT, REGISTRY_PREFIX, VBC_PREFIX, Context
 from ._faults import Faults, fault_middleware
+from ._query import query_middleware
 from ._simulator import simulate
 from ._state import State
 
 
 def build_app(context: Context) -> web.Application:
     """The aiohttp application, for callers who run it themselves."""
-    app = web.Application(middlewares=[fault_middleware, auth_middleware])
+    app = web.Application(middlewares=[fault_middleware, auth_middleware, query_middleware])
     app[CONTEXT] = context
     app.router.add_post("/token", token)
     app.router.add_get("/authorize", authorize)

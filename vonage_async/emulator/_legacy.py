@@ -1,9 +1,10 @@
 """The legacy Business Solutions API (seed 003): click to call, directory, extension
 information, call history, recordings, conferences, queues and the Live Status long poll.
 
-Every service takes the login session's cookies (``JSESSIONID``/``HDAP-ID`` plus the load
-balancer's ``AWSALB``), or a login in the ``login``/``password`` headers (``htmlLogin``/
-``htmlPassword`` query), which opens a session on the spot. Errors are plain-text reasons.
+Every service takes the login session's cookies (``JSESSIONID`` and/or ``HDAP-ID``, as seed 003
+names them), or a login in the ``login``/``password`` headers (``htmlLogin``/``htmlPassword``
+query), which opens a session on the spot; Live Status alone never logs in. Errors are plain-text
+reasons.
 """
 
 from __future__ import annotations
@@ -20,17 +21,24 @@ from aiohttp import web
 
 from ._auth import NOT_LOGGED_IN, Session, Watcher, set_session_cookies
 from ._common import Context, ctx, json_response, text_response
+from ._query import LEGACY_LOGIN, undocumented
 from ._state import Call, Extension, State
 
 Op = Callable[[web.Request, Context, Session], Awaitable[web.StreamResponse]]
 _CHUNK = 16 * 1024
 
 
-def _legacy(fn: Op) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _legacy(
+    fn: Op, *, logs_in: bool = True
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """``logs_in=False``: a session must exist already (seed 003 says so of Live Status)."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
         c = ctx(request)
         session = c.sessions.find(request.cookies)
         if session is None:
+            if not logs_in:
+                return text_response(NOT_LOGGED_IN, 403)
             login = request.headers.get("login") or request.query.get("htmlLogin")
             if login is None:
                 return text_response(NOT_LOGGED_IN, 403)
@@ -38,6 +46,9 @@ def _legacy(fn: Op) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
             if not c.sessions.check(login, password):
                 return text_response(NOT_LOGGED_IN, 403)
             session = c.sessions.login(c.state.login_user.id)
+        refused = undocumented(request, LEGACY_LOGIN if logs_in else frozenset())
+        if refused is not None:
+            return refused
         response = await fn(request, c, session)
         if _is_new(request, session) and not response.prepared:
             set_session_cookies(response, session)
@@ -159,7 +170,10 @@ def live_status_document(
 
 
 async def dashui(request: web.Request, c: Context, session: Session) -> web.Response:
-    """``GET /presence/dashui``: now (firstRequest), on a change (200) or after the hold (304)."""
+    """``GET /presence/dashui``: now (firstRequest), on a change (200) or after the hold (304).
+
+    Without ``firstRequest=true`` every poll is a long poll, the session's first one included.
+    """
     s = c.state
     raw = request.query.get("filterExtension")
     numbers = [n for n in _digits_list(raw) if n in s.extensions] if raw else list(s.extensions)
@@ -167,9 +181,10 @@ async def dashui(request: web.Request, c: Context, session: Session) -> web.Resp
     if session.polling:
         return text_response("SESSION IN USE BY ANOTHER REQUEST", 409)
     watcher = session.watchers.setdefault(key, Watcher())
-    first = request.query.get("firstRequest", "").lower() == "true"
-    if first or watcher.version < 0:
+    if request.query.get("firstRequest", "").lower() == "true":
         return _deliver(c, session, watcher, numbers, ended=[])
+    if watcher.version < 0:  # no firstRequest yet: a long poll for changes from now on
+        watcher.version = s.version
     session.polling = True
     try:
         stall = c.faults.take_stall(c.hold)
@@ -462,7 +477,7 @@ async def queue(request: web.Request, c: Context, session: Session) -> web.Respo
 
 def add_routes(app: web.Application) -> None:
     r = app.router
-    r.add_get("/presence/dashui", _legacy(dashui))
+    r.add_get("/presence/dashui", _legacy(dashui, logs_in=False))
     r.add_get("/presence/rest/clicktocall/{number}", _legacy(click_to_call))
     r.add_get("/presence/rest/directory", _legacy(directory))
     r.add_get("/presence/rest/extension/{number}", _legacy(extension_info))

@@ -136,6 +136,12 @@ def _paging(request: web.Request) -> tuple[int, int]:
     return int_param(q, "page", 1), int_param(q, "page_size", 100, maximum=1000)
 
 
+def _path_id(request: web.Request, name: str) -> int | None:
+    """A numeric id from the path; None (so 404, the only error the file documents) if not one."""
+    raw = request.match_info[name]
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def _filter(value: str | None, actual: str) -> bool:
     return value is None or value.lower() == actual.lower()
 
@@ -166,8 +172,8 @@ def locations(request: web.Request, c: Context) -> web.Response:
 
 def location(request: web.Request, c: Context) -> web.Response:
     """Get location data by account ID and location ID."""
-    loc_id = int_param(request.match_info, "location_id", 0)
-    loc = c.state.locations.get(loc_id)
+    loc_id = _path_id(request, "location_id")
+    loc = None if loc_id is None else c.state.locations.get(loc_id)
     if loc is None:
         return not_found("Location not found")
     return json_response(
@@ -231,7 +237,8 @@ def users(request: web.Request, c: Context) -> web.Response:
 
 def user(request: web.Request, c: Context) -> web.Response:
     """Get user data by account ID and user ID."""
-    found = c.state.users.get(int_param(request.match_info, "user_id", 0))
+    user_id = _path_id(request, "user_id")
+    found = None if user_id is None else c.state.users.get(user_id)
     if found is None:
         return not_found("User not found")
     return json_response(hal_one(request.url, user_json(c.state, found)))

@@ -1,14 +1,20 @@
 """Telephony API v3 (seed 002, specs/telephony.yml): active calls, legs, device registrations.
 
 Page numbers start at 1; ``*_page_uri`` links are relative to the service base
-(``/t/vbc.prod/telephony/v3``) as the seed shows, and ``next_page``/``next_page_uri`` are null on
-the last page. Times are epoch seconds.
+(``/t/vbc.prod/telephony/v3``) as the seed shows. The file documents no page parameter, so a link
+to another page carries an opaque token of the emulator's own (only a client that follows
+``next_page_uri`` gets there); ``next_page``/``next_page_uri``/``previous_page_uri`` are left out
+when there is no such page (the file types them as strings, never null). Times are epoch seconds.
+Error bodies type ``code`` as telephony.yml does: an integer for 401, a string otherwise.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,16 +22,50 @@ from aiohttp import web
 from yarl import URL
 
 from ._common import VBC_PREFIX, Context, ParamError, ctx, int_param, json_body, json_response
+from ._query import PAGE_TOKEN
 from ._state import Call, Leg, NotFound, State
 
 SERVICE = f"{VBC_PREFIX}/telephony/v3"
 CALLS = f"{SERVICE}/cc/accounts/{{account_id}}/calls"
 DEVICES = f"{SERVICE}/registration/accounts/{{account_id}}/devices"
-_DTMF = re.compile(r"^[0-9*#A-Da-d,]+$")
+_DTMF = re.compile(r"[0-9*#A-Da-d,]+")
+# The leg PUT body's fields, as the branches of telephony.yml's oneOf type them.
+_LEG_FIELDS: dict[str, type | tuple[Any, ...]] = {
+    "state": ("held", "active"),
+    "dtmf": str,
+    "stream": bool,
+    "stream_url": str,
+    "to": dict,
+    "recording": ("start", "stop"),
+    "service": ("ccr", "ocr", "odcr"),
+}
 
 
 def error(status: int, message: str) -> web.Response:
-    return json_response({"code": status, "message": message}, status)
+    # AuthorizationErrorMessage types code as an integer, the other error schemas as a string.
+    return json_response(
+        {"code": status if status == 401 else str(status), "message": message}, status
+    )
+
+
+# Page tokens name a page of this emulator process only: opaque, not guessable from a number.
+_TOKEN_SALT = secrets.token_hex(4)
+
+
+def _page_token(page: int) -> str:
+    raw = f"{_TOKEN_SALT}:{page}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _page_of(token: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    salt, _, page = raw.partition(":")
+    if salt != _TOKEN_SALT or not page.isdigit() or int(page) < 1:
+        raise ParamError(PAGE_TOKEN, "is not a page token of this server")
+    return int(page)
 
 
 def _not_found() -> web.Response:
@@ -72,31 +112,37 @@ def cc_page(
     order = q.get("order", "desc")
     if order not in ("asc", "desc"):
         raise ParamError("order", "must be one of asc or desc")
-    start = int_param(q, "start_time", 0, minimum=0)
-    end = int_param(q, "end_time", 2**62, minimum=0)
-    size = int_param(q, "page_size", 100, maximum=1000)
-    page = int_param(q, "page", 1)
+    # Any epoch second (one before 1970 matches nothing); telephony.yml sets no page maximum.
+    start = int_param(q, "start_time", -(2**62), minimum=-(2**62))
+    end = int_param(q, "end_time", 2**62, minimum=-(2**62))
+    size = int_param(q, "page_size", 100)
+    page = _page_of(q[PAGE_TOKEN]) if PAGE_TOKEN in q else 1
     rows = sorted((r for r in items if start <= r[0] <= end), key=lambda r: r[0])
     if order == "desc":
         rows.reverse()
     pages = max(1, math.ceil(len(rows) / size))
     relative = URL(request.path[len(SERVICE) :]).with_query(request.query)
+    kept = [(k, v) for k, v in relative.query.items() if k != PAGE_TOKEN]
+    first = relative.with_query(kept).update_query(page_size=size, order=order)
 
     def uri(p: int) -> str:
-        return str(relative.update_query(page=p, page_size=size, order=order))
+        return str(first if p == 1 else first.update_query({PAGE_TOKEN: _page_token(p)}))
 
-    return {
+    data: dict[str, Any] = {
         key: [r[1] for r in rows[(page - 1) * size : page * size]],
         "current_page": page,
         "first_page_uri": uri(1),
-        "next_page": page + 1 if page < pages else None,
-        "next_page_uri": uri(page + 1) if page < pages else None,
-        "previous_page_uri": uri(page - 1) if page > 1 else None,
         "order": order,
         "page_size": size,
         "pages": pages,
         "total": len(rows),
     }
+    if page < pages:
+        data["next_page"] = page + 1
+        data["next_page_uri"] = uri(page + 1)
+    if page > 1:
+        data["previous_page_uri"] = uri(page - 1)
+    return data
 
 
 Op = Callable[[web.Request, Context], Awaitable[web.StreamResponse]]
@@ -106,7 +152,7 @@ def _op(fn: Op) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handler(request: web.Request) -> web.StreamResponse:
         c = ctx(request)
         if request.match_info["account_id"] not in ("self", c.state.account_id):
-            return error(403, "User is not permitted to make a request against this account")
+            return error(401, "User is not permitted to make a request against this account")
         try:
             return await fn(request, c)
         except ParamError as e:
@@ -130,13 +176,36 @@ async def list_calls(request: web.Request, c: Context) -> web.Response:
 
 
 def _endpoint(body: dict[str, Any], name: str, types: tuple[str, ...]) -> tuple[str, str]:
+    """A Contact object: ``destination`` a string, ``type`` one of ``types`` (telephony.yml)."""
     part = body.get(name)
-    if not isinstance(part, dict) or "destination" not in part:
+    if not isinstance(part, dict):
         raise ParamError(name, "must be an object with destination and type")
+    destination = part.get("destination")
+    if not isinstance(destination, str) or not destination:
+        raise ParamError(f"{name}.destination", "must be a non-empty string")
     kind = part.get("type")
     if kind not in types:
         raise ParamError(f"{name}.type", f"must be one of {', '.join(types)}")
-    return str(part["destination"]), str(kind)
+    return destination, str(kind)
+
+
+def _check_fields(body: dict[str, Any], fields: dict[str, type | tuple[Any, ...]]) -> None:
+    """Each field present has the file's type (a tuple: one of these values); null is refused."""
+    for name, kind in fields.items():
+        if name not in body:
+            continue
+        value = body[name]
+        if isinstance(kind, tuple):
+            if not isinstance(value, str) or value not in kind:
+                raise ParamError(name, f"must be one of {', '.join(map(str, kind))}")
+        elif kind is bool:
+            if not isinstance(value, bool):
+                raise ParamError(name, "must be a boolean")
+        elif kind is dict:
+            if not isinstance(value, dict):
+                raise ParamError(name, "must be an object")
+        elif not isinstance(value, kind):
+            raise ParamError(name, f"must be a {kind.__name__}")
 
 
 def _resolve(state: State, destination: str, kind: str) -> str:
@@ -203,10 +272,12 @@ async def update_call(request: web.Request, c: Context) -> web.Response:
     s = c.state
     call = s.get_call(request.match_info["call_id"])
     body = await json_body(request)
-    state = body.get("state")
-    if state not in (None, "active", "parked"):
-        raise ParamError("state", "must be one of active, parked")
+    _check_fields(body, {"state": ("active", "parked"), "to": dict, "from": dict})
     types = ("device", "extension", "pstn")
+    for name in ("to", "from"):
+        if name in body:
+            _endpoint(body, name, types)
+    state = body.get("state")
     if state is None:
         dst, dst_type = _endpoint(body, "to", types)
         transfer(s, call, _resolve(s, dst, dst_type))
@@ -261,8 +332,11 @@ async def update_leg(request: web.Request, c: Context) -> web.Response:
     s = c.state
     call, leg = _leg(s, request)
     body = await json_body(request)
+    _check_fields(body, _LEG_FIELDS)
     to = body.get("to")
-    if isinstance(to, dict) and to.get("type") == "leg":  # attended transfer
+    if to is not None and to.get("type") == "leg":  # attended transfer ("ATT XFER")
+        if not isinstance(to.get("destination"), str):
+            raise ParamError("to.destination", "must be a leg id (a string)")
         try:
             other = next(
                 x for x in s.calls.values() for lg in x.legs if lg.leg_id == to.get("destination")
@@ -288,7 +362,7 @@ async def update_leg(request: web.Request, c: Context) -> web.Response:
         leg.held = held
         s.touch(call.extensions)
     elif "dtmf" in body:
-        if not _DTMF.match(str(body["dtmf"])):
+        if not _DTMF.fullmatch(body["dtmf"]):
             raise ParamError("dtmf", "must be digits, *, #, A-D or ,")
         leg.dtmf.append(str(body["dtmf"]))
     elif "stream" in body:

@@ -4,21 +4,26 @@ The service is a long poll: without ``firstRequest=true`` it holds the request u
 and answers 200 with the whole document when something changed, or 304 when nothing did.
 A second concurrent poll on one session gets 409, so every ``watch()`` on a client shares
 one poll loop (see ``_watch.Hub``).
+
+One poll, from the socket to a consumer: ``_DashuiSource.read`` sends the request
+(``request``), decodes the answer into models (``_decode``, reusing the model of every
+extension whose JSON is the same as last time) and returns it as an ``Observation``; the
+hub diffs that against its state (``_events.diff_states``) and queues the events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-import itertools
 import logging
-import marshal
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
 
-from .. import _collector, _validation as check, errors
+from .. import _validation as check, errors
 from .._converter import structure
 from .._events import Changed, Observation, Snapshot
 from .._service import Service
@@ -37,37 +42,34 @@ def extension_filter(extensions: Iterable[str | int] | str | int | None) -> Filt
     return check.check_extensions("extensions", extensions)
 
 
-def observe(extensions: Iterable[LiveExtension], availability: Any) -> Observation:
-    """What the diff needs from (a part of) a Live Status document."""
-    calls: dict[tuple[str | None, str], LiveCall] = {}
-    numbered: dict[str, LiveExtension] = {}
-    for ext in extensions:
-        numbered[ext.extension] = ext
-        for call in ext.calls:
-            if call.id:
-                calls[(ext.extension, call.id)] = call
-    return Observation(extensions=numbered, calls=calls, availability=availability)
-
-
 class _Resync(Exception):
     """The session was renewed during a poll: the server lost our place, read afresh."""
 
 
 class _DashuiSource(PollSource):
-    #: extensions decoded and diffed per part: a busy account's first events reach the
-    #: consumers while the rest of its document is still being decoded
-    PART = 50
+    #: conflicts (409) counted over this many seconds: more than ``max_conflicts`` of them
+    #: mean another caller really polls this session
+    CONFLICT_WINDOW = 600.0
 
-    def __init__(self, service: Service, *, poll_timeout: float, max_conflicts: int) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        poll_timeout: float,
+        max_conflicts: int,
+        fixed: Filter = None,
+    ) -> None:
         self._service = service
+        self._fixed = fixed  # what to read whatever the hub asks for (None: what it asks)
         self._poll_timeout = poll_timeout
         self._max_conflicts = max_conflicts
-        self._conflicts = 0
+        self._conflicts: collections.deque[float] = collections.deque()  # time.monotonic()
+        self._known: dict[str, tuple[Any, LiveExtension]] = {}  # number: (JSON, model)
         self.last_document: LiveStatusDocument | None = None
-        self._decoder = DocumentDecoder()
         # A long poll we gave up on may still be held by the server, and the session answers
-        # 409 to anything else until it ends: the next request logs in afresh first.
-        self.abandoned = False
+        # 409 to anything else until it ends; a 403 or 401 means the session is gone. Either
+        # way the next read logs in afresh first.
+        self.relogin = False
 
     def configure(self, *, poll_timeout: float, max_conflicts: int) -> None:
         self._poll_timeout = poll_timeout
@@ -78,66 +80,70 @@ class _DashuiSource(PollSource):
         auth = self._service.binding.auth
         return auth if isinstance(auth, SessionLogin) else None
 
-    async def fresh_session(self) -> None:
-        """Log in afresh if a held poll was abandoned on the current session."""
-        login = self._login
-        if self.abandoned and login is not None:
-            await login.login(self._service.transport)
-        self.abandoned = False
+    @property
+    def closed(self) -> bool:
+        return self._service.transport.closed
 
-    async def read(self, extensions: Filter, *, first: bool) -> Response | None:
+    async def fresh_session(self) -> None:
+        """Log in afresh if the last poll left the session unusable."""
+        login = self._login
+        if self.relogin and login is not None:
+            await login.login(self._service.transport)
+        self.relogin = False
+
+    async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
         await self.fresh_session()
         login = self._login
         generation = login.generation if login else 0
+        if self._fixed is not None:
+            extensions = self._fixed
         try:
             response = await request(
                 self._service, extensions, first=first, timeout=self._poll_timeout
             )
         except asyncio.CancelledError:
-            self.abandoned = not first
+            self.relogin = self.relogin or not first
             raise
         if not first and login is not None and login.generation != generation:
             raise _Resync()
-        self._conflicts = 0
-        return response
+        if response is None:
+            return None
+        document = _decode(response, self._known)
+        self.last_document = document
+        return observe(document)
 
-    def observe_parts(self, received: Response) -> Iterator[Observation]:
-        data = _json_object(received)
-        with _located(received):
-            head, raw_extensions = _split(data)
-        models = self._decoder.models(raw_extensions)
-        decoded: list[LiveExtension] = []
-        # A part holds all the calls of its extensions: one listed twice makes one part.
-        size = max(len(raw_extensions), 1) if _repeats(raw_extensions) else self.PART
-        while True:
-            with _located(received):
-                part = list(itertools.islice(models, size))
-            if part or not decoded:  # at least one part, for the availability
-                decoded += part
-                yield observe(part, head.availability)
-            if len(part) < size:
-                break
-        self.last_document = attrs.evolve(head, extensions=decoded)
-
-    async def recover(self, exc: Exception, failures: int) -> float | None:
+    def recover(self, exc: Exception, failures: int) -> float | None:
         if isinstance(exc, _Resync):
             return 0.0
+        if isinstance(exc, errors.AuthenticationError) and _is_login(exc):
+            raise exc  # the server refused our credentials: retrying won't change its mind
+        if isinstance(exc, errors.ConfigurationError):
+            raise exc
         if isinstance(exc, errors.SessionConflictError):
-            self._conflicts += 1
-            if self._conflicts > self._max_conflicts:
+            now = time.monotonic()
+            conflicts = self._conflicts
+            conflicts.append(now)
+            while conflicts and now - conflicts[0] > self.CONFLICT_WINDOW:
+                conflicts.popleft()
+            if len(conflicts) > self._max_conflicts:
                 raise exc
-            logger.warning(
-                "Live Status: another caller is polling this session (409); logging in again"
-            )
-            login = self._login
-            if login is not None:
-                await login.login(self._service.transport)
-            return None
+            logger.warning("Live Status: another caller is polling this session (409)")
+        if isinstance(
+            exc,
+            (
+                errors.SessionConflictError,
+                errors.PermissionDeniedError,
+                errors.AuthenticationError,
+                errors.TransportError,  # a timed-out poll may still be held by the server
+            ),
+        ):
+            self.relogin = True
         if isinstance(exc, errors.RateLimitedError):
             return exc.retry_after
-        if isinstance(exc, (errors.ServerError, errors.TransportError, errors.DecodeError)):
-            return None
-        raise exc  # auth refused, permission denied, bad request: retrying won't help
+        return None  # any other fault: back off and read afresh
+
+    def reset(self) -> None:
+        self._known = {}
 
     def is_ended(self, call: Any) -> bool:
         return bool(call.ended)
@@ -146,12 +152,21 @@ class _DashuiSource(PollSource):
         return extension_changed, call_changed
 
 
-def _repeats(raw_extensions: list[Any]) -> bool:
-    """Whether a document lists an extension twice."""
-    numbers = {
-        str(raw.get("extension")) if isinstance(raw, dict) else None for raw in raw_extensions
-    }
-    return len(numbers) < len(raw_extensions)
+def _is_login(exc: errors.HTTPError) -> bool:
+    """Whether an error came from the login request rather than from ``dashui``."""
+    return not str(exc.url).split("?")[0].endswith("/" + "/".join(DASHUI_PATH))
+
+
+def observe(document: LiveStatusDocument) -> Observation:
+    """What the diff needs from a Live Status document."""
+    calls: dict[tuple[str | None, str], LiveCall] = {}
+    numbered: dict[str, LiveExtension] = {}
+    for ext in document.extensions:
+        numbered[ext.extension] = ext
+        for call in ext.calls:
+            if call.id:
+                calls[(ext.extension, call.id)] = call
+    return Observation(extensions=numbered, calls=calls, availability=document.availability)
 
 
 def extension_changed(before: LiveExtension, after: LiveExtension) -> bool:
@@ -198,20 +213,46 @@ async def request(
     return None if response.status == 304 else response
 
 
-def decode(response: Response, decoder: DocumentDecoder) -> LiveStatusDocument:
-    """The document of a dashui response."""
-    data = _json_object(response)
+def _decode(
+    response: Response, known: dict[str, tuple[Any, LiveExtension]] | None = None
+) -> LiveStatusDocument:
+    """The document of a dashui response (see ``decode_document``)."""
     with _located(response):
-        return decoder.decode(data)
+        return decode_document(response.json(), known)
 
 
-def _json_object(response: Response) -> dict[str, Any]:
-    data = response.json()
+def decode_document(
+    data: Any, known: dict[str, tuple[Any, LiveExtension]] | None = None
+) -> LiveStatusDocument:
+    """A Live Status document from its JSON. With ``known`` (the last document's extensions,
+    updated here), an extension whose JSON equals the last one's keeps its model: on a busy
+    account most of a document is as it was, and ``==`` on dicts is far cheaper than decoding."""
     if not isinstance(data, dict):
-        raise errors.DecodeError(
-            "Live Status answered without a JSON object", method="GET", url=response.url
-        )
-    return data
+        raise errors.DecodeError("Live Status answered without a JSON object")
+    raw_extensions = data.get("extensions")
+    if isinstance(raw_extensions, dict):  # one extension: the server's writer sends it bare
+        raw_extensions = [raw_extensions]
+    if known is None or not isinstance(raw_extensions, list):
+        return structure(data, LiveStatusDocument, what="Live Status")
+    head = {key: value for key, value in data.items() if key != "extensions"}
+    document = structure(head, LiveStatusDocument, what="Live Status")
+    models: list[LiveExtension] = []
+    seen: dict[str, tuple[Any, LiveExtension]] = {}
+    for raw in raw_extensions:
+        number = raw.get("extension") if isinstance(raw, dict) else None
+        last = known.get(number) if isinstance(number, str) else None
+        if isinstance(number, str) and last is not None and last[0] == raw:
+            # Keep the old JSON too: the new copy dies now, and what is kept does not churn.
+            seen[number] = last
+            models.append(last[1])
+            continue
+        model = structure(raw, LiveExtension, what="a Live Status extension")
+        if isinstance(number, str):
+            seen[number] = (raw, model)
+        models.append(model)
+    known.clear()
+    known.update(seen)
+    return attrs.evolve(document, extensions=models)
 
 
 @contextlib.contextmanager
@@ -221,102 +262,18 @@ def _located(response: Response) -> Iterator[None]:
         yield
     except errors.DecodeError as exc:
         raise errors.DecodeError(str(exc), method="GET", url=response.url) from exc
-
-
-def _split(data: dict[str, Any]) -> tuple[LiveStatusDocument, list[Any]]:
-    """A document without its extensions, and their JSON for ``DocumentDecoder.models``."""
-    raw_extensions = data.get("extensions")
-    if isinstance(raw_extensions, dict):  # one extension: the server's writer sends it bare
-        raw_extensions = [raw_extensions]
-    elif raw_extensions is None:
-        raw_extensions = []
-    head = {key: value for key, value in data.items() if key != "extensions"}
-    if not isinstance(raw_extensions, list):
-        head["extensions"] = raw_extensions  # let the converter say what is wrong with it
-        raw_extensions = []
-    return structure(head, LiveStatusDocument, what="Live Status"), raw_extensions
+    except errors.VonageError:
+        raise
+    except Exception as exc:  # what a malformed answer makes a decoder raise: too deep, ...
+        raise errors.DecodeError(
+            f"unreadable Live Status answer ({type(exc).__name__})", method="GET", url=response.url
+        ) from exc
 
 
 async def fetch(service: Service, extensions: Filter, *, first: bool) -> LiveStatusDocument | None:
     """One dashui read, retried on faults: the document, or None on 304."""
     response = await request(service, extensions, first=first, retry=True)
-    if response is None:
-        return None
-    with _collector.held():  # decode is a call: its parsed JSON is freed before this ends
-        return decode(response, DocumentDecoder())
-
-
-class DocumentDecoder:
-    """Decodes Live Status documents, reusing the model of every extension whose JSON is the
-    same as in an earlier document: most polls change one extension of many.
-
-    A busy account, where every extension on a call ticks, changes whole documents; there
-    recognising extensions costs more than it saves. So a sample of extensions spread over
-    the document is looked at first, and when none of them was seen before, the rest are
-    decoded without looking; the sample is remembered beside what was seen before it.
-    """
-
-    SAMPLE = 8
-
-    def __init__(self) -> None:
-        self._known: dict[bytes, LiveExtension] = {}
-        self._turn = 0
-
-    def decode(self, data: dict[str, Any]) -> LiveStatusDocument:
-        """A whole document."""
-        head, raw_extensions = _split(data)
-        return attrs.evolve(head, extensions=list(self.models(raw_extensions)))
-
-    def models(self, raw_extensions: list[Any]) -> Iterator[LiveExtension]:
-        """The extensions' models, decoded as they are taken."""
-        known = self._known
-        count = len(raw_extensions)
-        sample: dict[int, bytes | None] = {}
-        if known and count > self.SAMPLE:
-            # The places sampled last time (compared like with like, so an account that just
-            # went quiet is seen at once) and the next ones (so that busy extensions sitting
-            # in the sampled places cannot hide the quiet rest for long).
-            step = -(-count // self.SAMPLE)
-            self._turn += 1
-            for turn in (self._turn - 1, self._turn):
-                for at in range(turn % step, count, step):
-                    sample[at] = _fingerprint(raw_extensions[at])
-            if not any(text in known for text in sample.values()):
-                sampled: dict[bytes, LiveExtension] = {}
-                for at, raw in enumerate(raw_extensions):
-                    model = _decode_extension(raw)
-                    text = sample.get(at)
-                    if text is not None:
-                        sampled[text] = model
-                    yield model
-                # What a busy account's samples add is kept to about one document's worth.
-                if len(known) > count + 2 * self.SAMPLE:
-                    known.clear()
-                known.update(sampled)
-                return
-        fresh: dict[bytes, LiveExtension] = {}
-        for at, raw in enumerate(raw_extensions):
-            text = sample[at] if at in sample else _fingerprint(raw)
-            seen = known.get(text) if text is not None else None
-            model = _decode_extension(raw) if seen is None else seen
-            if text is not None:
-                fresh[text] = model
-            yield model
-        self._known = fresh
-
-
-def _fingerprint(raw: Any) -> bytes | None:
-    """The extension's JSON as bytes that keep JSON types apart (1 == True == 1.0, but they
-    decode differently); marshal version 2 has no back-references, so equal values give equal
-    bytes. Cheaper than repr, and 3x cheaper than decoding the extension again."""
-    try:
-        return marshal.dumps(raw, 2)
-    except ValueError:  # nested deeper than marshal goes: decode, don't keep
-        return None
-
-
-def _decode_extension(raw: Any) -> LiveExtension:
-    return structure(raw, LiveExtension, what="a Live Status extension")
+    return None if response is None else _decode(response)
 
 
 class LiveStatusAPI:
@@ -375,9 +332,12 @@ class LiveStatusAPI:
         client share one poll loop (the first one's ``poll_timeout``/``backoff`` apply); each
         gets its own queue of ``max_queue`` events, after which it is handed a fresh
         ``Snapshot(resync=True)`` instead of growing. ``poll_timeout`` must exceed the
-        server's 30 s hold. A refused login raises ``AuthenticationError`` out of the loop;
-        409 (another caller on the session) logs in again, and raises
-        ``SessionConflictError`` after ``max_conflicts`` in a row.
+        server's 30 s hold.
+
+        Faults (5xx, 408, resets, timeouts, malformed answers, an expired session, 429)
+        back off and resynchronise. Only two end the watch, raised out of the loop: a login
+        the server refuses (``AuthenticationError``), and more than ``max_conflicts`` 409s
+        (another caller polling this session) within ten minutes (``SessionConflictError``).
         """
         wanted = extension_filter(extensions)
         check.positive_seconds("poll_timeout", poll_timeout)  # must also exceed the hold
@@ -393,6 +353,31 @@ class LiveStatusAPI:
             self._source.configure(poll_timeout=poll_timeout, max_conflicts=max_conflicts)
             self._hub.backoff = backoff
         return Watch(self._hub, wanted, max_queue=max_queue)
+
+    def _poll_source(
+        self,
+        extensions: Iterable[str | int] | str | int | None = None,
+        *,
+        poll_timeout: float = 45.0,
+        max_conflicts: int = 3,
+    ) -> PollSource:
+        """A new Live Status source bound to this client, for a ``Hub`` built elsewhere (the
+        fan-out module): ``Hub(source, backoff=..., name=..., initial_state=..., on_poll=...)``.
+        With ``extensions`` it always reads those, whatever its hub's consumers watch. It
+        shares the client's session: do not run it beside a ``watch()`` on the same client."""
+        wanted = extension_filter(extensions)
+        _check_settings(poll_timeout, max_conflicts)
+        return _DashuiSource(
+            self._service, poll_timeout=poll_timeout, max_conflicts=max_conflicts, fixed=wanted
+        )
+
+
+def _check_settings(poll_timeout: float, max_conflicts: int) -> None:
+    if isinstance(poll_timeout, bool) or not isinstance(poll_timeout, (int, float)):
+        raise errors.ValidationError("poll_timeout", "must be a number of seconds")
+    if not poll_timeout > 0:
+        raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
+    check.int_range("max_conflicts", max_conflicts, 0)
 
 
 def _document(snapshot: Snapshot, last: LiveStatusDocument | None) -> LiveStatusDocument:

@@ -18,7 +18,7 @@ from .._converter import structure
 from .._paging import AsyncPager, Page, TelephonyPages
 from .._service import Service
 from .._transport import Backoff
-from .._watch import Hub, Watch
+from .._watch import Hub, PollSource, Watch
 from ._models import (
     Call,
     CallState,
@@ -176,7 +176,7 @@ class Calls(_Resource):
         account_id: str = "self",
         *,
         extension: str | int | None = None,
-        interval: float = 2.0,
+        interval: float | None = None,
         backoff: Backoff | None = None,
         max_queue: int = 1000,
         page_size: int | None = None,
@@ -185,25 +185,56 @@ class Calls(_Resource):
         or legs changed) and ``CallEnded``, keyed by ``call_id`` (``event.extension`` is the
         ``extension`` watched, or None).
 
-        The active-call list is walked, all pages, every ``interval`` seconds; each call is
-        started once and ended once across faults and resyncs. Watches with the same account
-        and extension share one poller (the settings of the watch that starts it apply).
-        A 429 stretches the interval (honouring Retry-After)
-        instead of failing; other faults back off and resynchronise.
+        The active-call list is walked, all pages; after a walk of n pages the watch waits n
+        times ``interval`` seconds. By default ``interval`` spends half of the client's
+        ``vbc_rate_limit`` (or of the VBC default quota, 10 requests a minute: 12 s), leaving
+        the rest to your own calls; a shorter one that cannot fit the quota is warned about
+        once, at start. Each call is started once and ended once across faults and resyncs.
+        Watches with the same account and extension share one poller (the settings of the
+        watch that starts it apply). A 429 stretches the interval (honouring Retry-After, up
+        to 5 minutes); other faults back off and resynchronise. Only a refused grant
+        (``AuthenticationError`` with ``error`` ``invalid_grant`` or ``invalid_client``) ends
+        the watch.
         """
         key = watch_key(account_id, extension, interval, page_size)
         backoff = backoff or Backoff()
         hub = self._hubs.get(key)
         if hub is None:
-            source = ActiveCallsSource(
-                self, account_id=key[0], extension=key[1], interval=interval, page_size=page_size
-            )
+            source = self._source(key, interval, page_size)
             hub = self._hubs[key] = Hub(source, backoff=backoff, name="Telephony calls")
             self._service.transport.on_close(hub.close)
         elif not hub.running and isinstance(hub.source, ActiveCallsSource):
             hub.source.configure(interval=interval, page_size=page_size)  # nobody watching
             hub.backoff = backoff
         return Watch(hub, None, max_queue=max_queue)
+
+    def _poll_source(
+        self,
+        account_id: str = "self",
+        extensions: str | int | None = None,
+        *,
+        interval: float | None = None,
+        page_size: int | None = None,
+    ) -> PollSource:
+        """A new active-calls source bound to this client, for a ``Hub`` built elsewhere (the
+        fan-out module): ``Hub(source, backoff=..., name=..., initial_state=..., on_poll=...)``.
+        ``extensions`` is one extension or None (the whole account); ``interval`` as in
+        ``watch()``."""
+        key = watch_key(account_id, extensions, interval, page_size)
+        return self._source(key, interval, page_size)
+
+    def _source(
+        self, key: tuple[str, str | None], interval: float | None, page_size: int | None
+    ) -> ActiveCallsSource:
+        limiter = self._service.binding.limiter
+        return ActiveCallsSource(
+            self,
+            account_id=key[0],
+            extension=key[1],
+            interval=interval,
+            page_size=page_size,
+            quota=limiter.limit if limiter is not None else None,
+        )
 
     async def create(
         self,

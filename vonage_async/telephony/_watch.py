@@ -1,9 +1,12 @@
 """Live call events from Telephony v3, without the legacy session.
 
-The active-calls list is walked (all pages) every ``interval`` seconds and each complete walk
-goes through the same diff and hub as Live Status, so the guarantees are the same: every call
-started once and ended once, one poller per (account, extension) on a client, backoff on
-failure. A 429 stretches the interval instead of failing.
+The active-calls list is walked (all pages) and each complete walk goes through the same diff
+and hub as Live Status, so the guarantees are the same: every call started once and ended
+once, one poller per (account, extension) on a client, backoff on failure. A VBC token's
+quota is small (10 requests a minute by default) and a walk costs one request a page, so after
+a walk of n pages the watch waits n times ``interval``, by default half the client's
+``vbc_rate_limit`` (the rest is left for the application's own calls). A 429 stretches the
+interval instead of failing.
 
 When the list spans several pages a call can slip between two page reads, so a call missing
 from one multi-page walk is kept; it ends when it is missing from two walks in a row (its
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
 from .._events import Changed, Observation
+from .._transport import RateLimit
 from .._watch import Filter, PollSource
 from ._models import Call, CallStatus
 
@@ -27,6 +31,33 @@ logger = logging.getLogger("vonage_async")
 
 ENDED = frozenset({CallStatus.BUSY, CallStatus.FAILED, CallStatus.UNANSWERED})
 MAX_INTERVAL = 60.0
+#: a VBC application's quota per token when the client was given no ``vbc_rate_limit``
+#: ("default 10PerMin" in the VBC developer docs)
+DEFAULT_QUOTA = RateLimit(calls=10, period=60.0)
+#: the share of the quota the watch spends by default
+WATCH_SHARE = 0.5
+#: refused grants: the credentials themselves are wrong, not the token's moment
+REFUSED_GRANTS = frozenset({"invalid_grant", "invalid_client"})
+
+
+def default_interval(quota: RateLimit | None) -> float:
+    """Seconds per page walked that spend ``WATCH_SHARE`` of the quota."""
+    quota = quota or DEFAULT_QUOTA
+    return quota.period / (quota.calls * WATCH_SHARE)
+
+
+def warn_if_over(interval: float, quota: RateLimit | None) -> None:
+    """Say once, at start, that a chosen interval spends more than the whole quota."""
+    quota = quota or DEFAULT_QUOTA
+    if interval * quota.calls < quota.period:
+        logger.warning(
+            "Telephony watch: interval=%.3g s makes %.0f requests a minute per page, above the "
+            "token's quota of %d per %.0f s; expect 429s (omit interval for a fitting default)",
+            interval,
+            60.0 / interval,
+            quota.calls,
+            quota.period,
+        )
 
 
 class _Inconsistent(Exception):
@@ -40,19 +71,28 @@ class ActiveCallsSource(PollSource):
         *,
         account_id: str,
         extension: str | None,
-        interval: float,
+        interval: float | None,
         page_size: int | None,
+        quota: RateLimit | None,
     ) -> None:
         self._calls = calls
         self._account_id = account_id
         self._extension = extension
-        self._page_size = page_size
+        self._quota = quota
         self._last: dict[str, Call] = {}
         self._carried: set[str] = set()
-        self.base_interval = interval
-        self.interval = interval
+        self._started = False
+        self.configure(interval=interval, page_size=page_size)
+
+    @property
+    def closed(self) -> bool:
+        return self._calls._service.transport.closed
 
     async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
+        if not self._started:
+            self._started = True
+            if self._chosen:
+                warn_if_over(self.base_interval, self._quota)
         seen: dict[str, Call] = {}
         total: int | None = None
         walked = 0
@@ -79,7 +119,7 @@ class ActiveCallsSource(PollSource):
                     carried.add(call_id)
         self._carried = carried
         self._last = seen
-        self.interval = self.base_interval
+        self.interval = self.base_interval * max(walked, 1)  # every page counts
         return Observation(
             extensions={},
             calls={(self._extension, call_id): call for call_id, call in seen.items()},
@@ -88,25 +128,29 @@ class ActiveCallsSource(PollSource):
     def reset(self) -> None:
         self._last.clear()
         self._carried.clear()
+        self._started = False
         self.interval = self.base_interval
 
-    def configure(self, *, interval: float, page_size: int | None) -> None:
-        self.base_interval = self.interval = interval
+    def configure(self, *, interval: float | None, page_size: int | None) -> None:
+        self._chosen = interval is not None
+        self.base_interval = default_interval(self._quota) if interval is None else interval
+        self.interval = self.base_interval  # per page walked
         self._page_size = page_size
 
-    async def recover(self, exc: Exception, failures: int) -> float | None:
+    def recover(self, exc: Exception, failures: int) -> float | None:
         if isinstance(exc, _Inconsistent):
             return 0.0 if failures == 1 else None
+        if isinstance(exc, errors.AuthenticationError) and exc.error in REFUSED_GRANTS:
+            raise exc  # every grant the strategy had was refused: a new token won't come
+        if isinstance(exc, errors.ConfigurationError):
+            raise exc
         if isinstance(exc, errors.RateLimitedError):
             self.interval = min(MAX_INTERVAL, max(self.interval * 2, exc.retry_after or 0.0))
             logger.warning("Telephony watch rate limited; polling every %.1f s", self.interval)
             return max(exc.retry_after or 0.0, self.interval)
-        if isinstance(
-            exc,
-            (errors.ServerError, errors.TransportError, errors.DecodeError, errors.NotFoundError),
-        ):
-            return None  # a 404 mid-walk is a page that vanished: walk again after a pause
-        raise exc
+        # Anything else (5xx, resets, malformed answers, a page that vanished, a token that
+        # expired or was revoked): back off and walk again.
+        return None
 
     def is_ended(self, call: Any) -> bool:
         c: Call = call
@@ -125,12 +169,13 @@ def _view(call: Call) -> object:
 
 
 def watch_key(
-    account_id: str, extension: str | int | None, interval: float, page_size: int | None
+    account_id: str, extension: str | int | None, interval: float | None, page_size: int | None
 ) -> tuple[str, str | None]:
     """Validate a watch's arguments; the key under which watches share a poller."""
     account = check.path_segment("account_id", account_id)
     number = None if extension is None else check.extension_number("extension", extension)
-    check.positive_seconds("interval", interval)
+    if interval is not None:
+        check.positive_seconds("interval", interval)
     if page_size is not None:
         check.int_range("page_size", page_size, 1)
     return account, number
