@@ -21,7 +21,19 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from vonage_async import Backoff, OAuth2, RequestEvent, RetryPolicy, errors, otel
+from vonage_async import (
+    Backoff,
+    OAuth2,
+    PollEvent,
+    PollFailed,
+    RequestEvent,
+    Resynced,
+    RetryPolicy,
+    WatchStats,
+    errors,
+    otel,
+)
+from vonage_async._watch_stats import LIFECYCLE_TYPES
 from vonage_async.auth import TokenSet
 from vonage_async.emulator import Emulator
 
@@ -73,7 +85,9 @@ async def test_no_secret_in_spans_hook_events_stats_or_logs(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    events: list[RequestEvent] = []
+    events: list[RequestEvent | PollEvent] = []
+    stats: list[WatchStats] = []
+    told: list[Any] = []
     raised: list[BaseException] = []
     tokens: list[TokenSet] = []
     c = emulator.credentials
@@ -95,6 +109,8 @@ async def test_no_secret_in_spans_hook_events_stats_or_logs(
             on_response=[events.append],
             on_retry=[events.append],
         )
+        client.hooks.on_poll_start.append(events.append)
+        client.hooks.on_poll_end.append(events.append)
         async with client:
             otel.instrument(client, tracer_provider=provider)
             await client.provisioning.accounts.get("self")
@@ -111,15 +127,17 @@ async def test_no_secret_in_spans_hook_events_stats_or_logs(
             except errors.VonageError as exc:
                 raised.append(exc)
 
-            watch = client.legacy.live_status.watch(backoff=Backoff(initial=0.01, maximum=0.05))
+            watch = client.legacy.live_status.watch(
+                backoff=Backoff(initial=0.01, maximum=0.05), lifecycle=True, max_queue=1
+            )
             emulator.place_call("14155550123", "301")
-            seen = 0
-            async for _ in watch:
-                seen += 1
-                if seen == 1:
+            async for event in watch:
+                told.append(event)
+                stats.append(watch.stats())
+                if len(told) == 1:
                     emulator.faults.expire_sessions()
                     emulator.faults.truncate_dashui(1)
-                if seen >= 4:
+                if any(isinstance(e, Resynced) for e in told):
                     break
             await watch.aclose()
 
@@ -135,8 +153,13 @@ async def test_no_secret_in_spans_hook_events_stats_or_logs(
             for record in caplog.records
         ],
         "error": [str(exc) + repr(exc) for exc in raised],
+        "watch stats": [shown(s) for s in stats],
+        "lifecycle event": [shown(e) for e in told if isinstance(e, LIFECYCLE_TYPES)],
     }
     assert all(surfaces.values()), {k: len(v) for k, v in surfaces.items()}
+    assert any(s.last_error for s in stats) and any(s.relogins for s in stats)
+    assert any(isinstance(e, PollFailed) for e in told)
+    assert any(isinstance(e, PollEvent) and e.error for e in events)
     for surface, texts in surfaces.items():
         for text in texts:
             for secret in secrets:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._client import Vonage
 from ._converter import OpenEnum
-from ._hooks import Hooks, RequestEvent
+from ._hooks import Hooks, PollEvent, RequestEvent
 from ._paging import AsyncPager, Page
 from ._transport import Backoff, RateLimit, RetryPolicy
 from ._version import __version__
@@ -31,7 +31,15 @@ if TYPE_CHECKING:
         Snapshot as Snapshot,
         WatchEvent as WatchEvent,
     )
-    from ._watch import Watch as Watch
+    from ._watch import LifecycleWatch as LifecycleWatch, Watch as Watch
+    from ._watch_stats import (
+        ConsumerDropped as ConsumerDropped,
+        ConsumerStats as ConsumerStats,
+        PollFailed as PollFailed,
+        Reconnected as Reconnected,
+        Resynced as Resynced,
+        WatchStats as WatchStats,
+    )
     from .integration import (
         Event as Event,
         EventState as EventState,
@@ -203,6 +211,7 @@ __all__ = [
     "OAuth2",
     "OpenEnum",
     "Page",
+    "PollEvent",
     "RateLimit",
     "RequestEvent",
     "RetryPolicy",

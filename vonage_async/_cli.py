@@ -50,6 +50,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import Vonage
+    from ._watch import Watch
 
 Run = Callable[["Vonage", argparse.Namespace], Awaitable[int]]
 
@@ -223,7 +224,10 @@ async def _each(pending: Awaitable[Iterable[Any]]) -> AsyncIterator[Any]:
 
 async def _watch(client: Vonage, args: argparse.Namespace) -> int:
     async def consume() -> None:
-        async with client.legacy.live_status.watch(args.extensions or None) as events:
+        async with (
+            client.legacy.live_status.watch(args.extensions or None) as events,
+            _health_endpoint(events, args),
+        ):
             async for event in events:
                 at = datetime.now().astimezone()
                 if args.format == "text":
@@ -237,6 +241,25 @@ async def _watch(client: Vonage, args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(consume(), args.duration)
     return 0
+
+
+@contextlib.asynccontextmanager
+async def _health_endpoint(watch: Watch, args: argparse.Namespace) -> AsyncIterator[None]:
+    """``--health-port``: serve /healthz for the watch while it runs."""
+    if getattr(args, "health_port", None) is None:
+        yield
+        return
+    from ._health import HealthServer, watch_health
+
+    server = HealthServer(
+        watch_health(watch, args.health_max_age), host=args.health_host, port=args.health_port
+    )
+    host, port = await server.start()
+    print(f"health on http://{host}:{port}/healthz", file=sys.stderr, flush=True)
+    try:
+        yield
+    finally:
+        await server.stop()
 
 
 def _extensions(client: Vonage, args: argparse.Namespace) -> AsyncIterable[Any]:
@@ -483,6 +506,20 @@ def _parser() -> argparse.ArgumentParser:
     watch = command("watch", "stream Live Status events (JSON lines)", _watch, "legacy")
     watch.add_argument("extensions", nargs="*", metavar="EXTENSION", help="default: all")
     _event_options(watch, default="json")
+    watch.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="serve GET /healthz on PORT (0: any free port, printed on stderr)",
+    )
+    watch.add_argument("--health-host", default="0.0.0.0", metavar="HOST", help="default 0.0.0.0")
+    watch.add_argument(
+        "--health-max-age",
+        type=_positive_float,
+        default=90.0,
+        metavar="SECONDS",
+        help="/healthz is 503 when the last successful read is older (default 90)",
+    )
 
     listing(
         "directory",

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from ._watch import Watch
 
 Check = Callable[[], tuple[bool, dict[str, Any]]]
 
@@ -50,3 +54,16 @@ class HealthServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+
+def watch_health(watch: Watch, max_age: float) -> Check:
+    """Healthy while the watch's poll loop runs and its last successful read is younger than
+    ``max_age`` seconds; the details are the watch's stats."""
+
+    def check() -> tuple[bool, dict[str, Any]]:
+        stats = watch.stats()
+        age = stats.seconds_since_success
+        healthy = stats.running and age is not None and age < max_age
+        return healthy, {"max_age": max_age, **attrs.asdict(stats)}
+
+    return check

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Literal, overload
 
 import attrs
 
@@ -28,7 +28,7 @@ from .._converter import structure
 from .._events import Changed, Observation, Snapshot
 from .._service import Service
 from .._transport import Backoff, Response
-from .._watch import Filter, Hub, PollSource, Watch
+from .._watch import Filter, Hub, LifecycleWatch, PollSource, Watch
 from ..auth import SessionLogin
 from ._live_models import LiveCall, LiveExtension, LiveStatus as LiveStatusDocument
 
@@ -66,6 +66,7 @@ class _DashuiSource(PollSource):
         self._conflicts: collections.deque[float] = collections.deque()  # time.monotonic()
         self._known: dict[str, tuple[Any, LiveExtension]] = {}  # number: (JSON, model)
         self.last_document: LiveStatusDocument | None = None
+        self._generation: int | None = None  # the session generation last seen, for relogins
         # A long poll we gave up on may still be held by the server, and the session answers
         # 409 to anything else until it ends; a 403 or 401 means the session is gone. Either
         # way the next read logs in afresh first.
@@ -92,7 +93,10 @@ class _DashuiSource(PollSource):
         self.relogin = False
 
     async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
-        await self.fresh_session()
+        try:
+            await self.fresh_session()
+        finally:
+            self._count_relogins()
         login = self._login
         generation = login.generation if login else 0
         if self._fixed is not None:
@@ -104,6 +108,7 @@ class _DashuiSource(PollSource):
         except asyncio.CancelledError:
             self.relogin = self.relogin or not first
             raise
+        self._count_relogins()
         if not first and login is not None and login.generation != generation:
             raise _Resync()
         if response is None:
@@ -111,6 +116,14 @@ class _DashuiSource(PollSource):
         document = _decode(response, self._known)
         self.last_document = document
         return observe(document)
+
+    def _count_relogins(self) -> None:
+        login = self._login
+        if login is None:
+            return
+        if self._generation and login.generation > self._generation:  # not the first login
+            self.relogins += login.generation - self._generation
+        self._generation = login.generation
 
     def recover(self, exc: Exception, failures: int) -> float | None:
         if isinstance(exc, _Resync):
@@ -120,6 +133,7 @@ class _DashuiSource(PollSource):
         if isinstance(exc, errors.ConfigurationError):
             raise exc
         if isinstance(exc, errors.SessionConflictError):
+            self.conflicts += 1
             now = time.monotonic()
             conflicts = self._conflicts
             conflicts.append(now)
@@ -315,6 +329,7 @@ class LiveStatusAPI:
             document = await fetch(self._service, wanted, first=True)
         return document or LiveStatusDocument()  # a 304 to a first request shows nothing
 
+    @overload
     def watch(
         self,
         extensions: Iterable[str | int] | str | int | None = None,
@@ -323,7 +338,31 @@ class LiveStatusAPI:
         backoff: Backoff | None = None,
         max_queue: int = 1000,
         max_conflicts: int = 3,
-    ) -> Watch:
+        lifecycle: Literal[False] = False,
+    ) -> Watch: ...
+
+    @overload
+    def watch(
+        self,
+        extensions: Iterable[str | int] | str | int | None = None,
+        *,
+        poll_timeout: float = 45.0,
+        backoff: Backoff | None = None,
+        max_queue: int = 1000,
+        max_conflicts: int = 3,
+        lifecycle: Literal[True],
+    ) -> LifecycleWatch: ...
+
+    def watch(
+        self,
+        extensions: Iterable[str | int] | str | int | None = None,
+        *,
+        poll_timeout: float = 45.0,
+        backoff: Backoff | None = None,
+        max_queue: int = 1000,
+        max_conflicts: int = 3,
+        lifecycle: bool = False,
+    ) -> Watch | LifecycleWatch:
         """Stream Live Status as events: a ``Snapshot``, then ``CallStarted``, ``CallUpdated``,
         ``CallEnded``, ``ExtensionUpdated`` and ``AvailabilityChanged``.
 
@@ -338,6 +377,10 @@ class LiveStatusAPI:
         back off and resynchronise. Only two end the watch, raised out of the loop: a login
         the server refuses (``AuthenticationError``), and more than ``max_conflicts`` 409s
         (another caller polling this session) within ten minutes (``SessionConflictError``).
+
+        ``lifecycle=True`` adds the loop's own news to the stream (``PollFailed``,
+        ``Reconnected``, ``Resynced``, ``ConsumerDropped``); ``watch.stats()`` tells the same
+        as counters.
         """
         wanted = extension_filter(extensions)
         check.positive_seconds("poll_timeout", poll_timeout)  # must also exceed the hold
@@ -347,11 +390,18 @@ class LiveStatusAPI:
             self._source = _DashuiSource(
                 self._service, poll_timeout=poll_timeout, max_conflicts=max_conflicts
             )
-            self._hub = Hub(self._source, backoff=backoff, name="Live Status")
+            self._hub = Hub(
+                self._source,
+                backoff=backoff,
+                name="Live Status",
+                hooks=self._service.transport.hooks,
+            )
             self._service.transport.on_close(self._hub.close)
         elif not self._hub.running:  # nobody is watching: this watch's settings apply
             self._source.configure(poll_timeout=poll_timeout, max_conflicts=max_conflicts)
             self._hub.backoff = backoff
+        if lifecycle:
+            return LifecycleWatch(self._hub, wanted, max_queue=max_queue, lifecycle=True)
         return Watch(self._hub, wanted, max_queue=max_queue)
 
     def _poll_source(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import attrs
 from yarl import URL
@@ -18,7 +18,7 @@ from .._converter import structure
 from .._paging import AsyncPager, Page, TelephonyPages
 from .._service import Service
 from .._transport import Backoff
-from .._watch import Hub, PollSource, Watch
+from .._watch import Hub, LifecycleWatch, PollSource, Watch
 from ._models import (
     Call,
     CallState,
@@ -171,6 +171,7 @@ class Calls(_Resource):
             max_items=max_items,
         )
 
+    @overload
     def watch(
         self,
         account_id: str = "self",
@@ -180,7 +181,33 @@ class Calls(_Resource):
         backoff: Backoff | None = None,
         max_queue: int = 1000,
         page_size: int | None = None,
-    ) -> Watch:
+        lifecycle: Literal[False] = False,
+    ) -> Watch: ...
+
+    @overload
+    def watch(
+        self,
+        account_id: str = "self",
+        *,
+        extension: str | int | None = None,
+        interval: float | None = None,
+        backoff: Backoff | None = None,
+        max_queue: int = 1000,
+        page_size: int | None = None,
+        lifecycle: Literal[True],
+    ) -> LifecycleWatch: ...
+
+    def watch(
+        self,
+        account_id: str = "self",
+        *,
+        extension: str | int | None = None,
+        interval: float | None = None,
+        backoff: Backoff | None = None,
+        max_queue: int = 1000,
+        page_size: int | None = None,
+        lifecycle: bool = False,
+    ) -> Watch | LifecycleWatch:
         """Watch active calls as events: ``Snapshot``, ``CallStarted``, ``CallUpdated`` (state
         or legs changed) and ``CallEnded``, keyed by ``call_id`` (``event.extension`` is the
         ``extension`` watched, or None).
@@ -194,18 +221,22 @@ class Calls(_Resource):
         watch that starts it apply). A 429 stretches the interval (honouring Retry-After, up
         to 5 minutes); other faults back off and resynchronise. Only a refused grant
         (``AuthenticationError`` with ``error`` ``invalid_grant`` or ``invalid_client``) ends
-        the watch.
+        the watch. ``lifecycle=True`` adds lifecycle events, as for Live Status.
         """
         key = watch_key(account_id, extension, interval, page_size)
         backoff = backoff or Backoff()
         hub = self._hubs.get(key)
         if hub is None:
             source = self._source(key, interval, page_size)
-            hub = self._hubs[key] = Hub(source, backoff=backoff, name="Telephony calls")
+            hub = self._hubs[key] = Hub(
+                source, backoff=backoff, name="Telephony calls", hooks=self._service.transport.hooks
+            )
             self._service.transport.on_close(hub.close)
         elif not hub.running and isinstance(hub.source, ActiveCallsSource):
             hub.source.configure(interval=interval, page_size=page_size)  # nobody watching
             hub.backoff = backoff
+        if lifecycle:
+            return LifecycleWatch(hub, None, max_queue=max_queue, lifecycle=True)
         return Watch(hub, None, max_queue=max_queue)
 
     def _poll_source(
