@@ -271,7 +271,10 @@ async def _call(fn: Callable[..., Any], kwargs: dict[str, Any], *, watch: bool =
     result = fn(**kwargs)
     if inspect.isawaitable(result):
         return await result
-    if isinstance(result, Watch) and watch:
+    if isinstance(result, Watch):
+        if not watch:  # accepted; a watch keeps retrying a server that refuses everything
+            await result.aclose()
+            return None
         async with result:
             return await anext(aiter(result))
     if hasattr(result, "__aiter__"):
