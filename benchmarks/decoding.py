@@ -22,7 +22,10 @@ from ._common import Result, extension_record
 
 
 def _pydantic_models() -> Any:
-    from pydantic import BaseModel, TypeAdapter
+    try:
+        from pydantic import BaseModel, TypeAdapter
+    except ImportError:
+        raise SystemExit("decoding needs pydantic: pip install -e '.[bench]'") from None
 
     class User(BaseModel):
         id: int | None = None
