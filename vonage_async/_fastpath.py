@@ -50,7 +50,7 @@ def applies(cls: type) -> bool:
 
 def structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
     """The structure function for ``cls`` (``applies(cls)`` must hold)."""
-    from ._converter import expect_object, optional_of, wire_name
+    from ._converter import expect_object, is_scalar, optional_of, wire_name
 
     env: dict[str, Any] = {
         "_M": _MISSING,
@@ -75,6 +75,11 @@ def structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
             value = f"(v if v.__class__ is {_EXACT[tp]} else {value})"
         elif optional_of(tp) in _EXACT:  # "" is None: the hook says so
             value = f"(v if v.__class__ is {_EXACT[optional_of(tp)]} and v != '' else {value})"
+        elif optional_of(tp) is not None:  # the inner hook, one call fewer: ~7% of Live Status
+            inner = optional_of(tp)
+            env[f"_f{i}"], env[f"_i{i}"] = conv.get_structure_hook(inner), inner
+            empty = " or v == ''" if is_scalar(inner) else ""
+            value = f"(None if v is None{empty} else _f{i}(v, _i{i}))"
         if field.default is attrs.NOTHING:
             default = f"_h{i}(o[{wire!r}], _t{i})"  # raises KeyError
         elif isinstance(field.default, _FACTORY):
