@@ -5,7 +5,7 @@ frozen attrs ``__init__`` sets each field through ``object.__setattr__`` again. 
 already of its JSON type needs no hook call, and the object is made by ``object.__new__`` with
 each field set through its slot's descriptor (``__slots__`` are descriptors, per the data model).
 Measured with benchmarks/decoding.py (CPU time, alternating in one process): stock cattrs with
-the same hooks 0.76-0.93x pydantic v2's speed, this code 1.07-1.26x (medians of several runs).
+the same hooks 0.76-0.93x pydantic v2's speed, this code 0.95-1.26x (six runs, noisy machine).
 
 It applies only where setting the fields makes what ``__init__`` would (``applies``);
 tests/test_fastpath.py structures random documents through it and through stock cattrs with
