@@ -293,3 +293,12 @@ def test_the_converter_is_built_once_when_threads_race_for_it(
     for thread in threads:
         thread.join()
     assert len(built) == 1 and len({id(c) for c in seen}) == 1
+
+
+def test_a_field_is_read_from_its_alias_when_its_wire_name_is_absent() -> None:
+    from vonage_async.integration._models import User, WebhookStatistics
+
+    # integration-platform.yml spells it "acountLabel"; a corrected server may not.
+    assert structure({"accountLabel": "x"}, User).account_label == "x"
+    assert structure({"acountLabel": "y", "accountLabel": "x"}, User).account_label == "y"
+    assert structure({"isFailed": True}, WebhookStatistics).failed is True

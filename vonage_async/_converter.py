@@ -1,7 +1,8 @@
 """The one cattrs converter, and the conventions every model follows.
 
 - Fields are snake_case; the wire name is the same unless the class says ``__wire_case__ =
-  "camel"`` (legacy API) or the field's metadata says ``wire(...)``.
+  "camel"`` (legacy API) or the field's metadata says ``wire(...)``; ``wire(..., aliases=...)``
+  also reads other spellings.
 - Unknown fields are ignored, unknown enum values kept (see ``OpenEnum``).
 - Servers send numbers as strings and strings as numbers, epoch seconds or milliseconds where a
   date-time is documented, "true"/"false" for booleans, "" for "no value", and one object or
@@ -35,9 +36,39 @@ _MISSING: Any = object()
 WIRE = "vonage_wire"
 
 
-def wire(name: str) -> dict[str, Any]:
-    """Field metadata giving the wire name of a field."""
-    return {WIRE: name}
+ALIASES = "vonage_aliases"
+
+
+def wire(name: str, *, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Field metadata giving the wire name of a field, and other names it is also read from
+    when the wire name is absent (where a seed and an official file spell it differently)."""
+    return {WIRE: name, ALIASES: aliases} if aliases else {WIRE: name}
+
+
+def _with_aliases(cls: type, made: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``made``, first copying an aliased value under its wire name when that is absent."""
+    pairs = [
+        (wire_name(cls, f), f.metadata[ALIASES])
+        for f in attrs.fields(cls)
+        if f.metadata.get(ALIASES)
+    ]
+    if not pairs:
+        return made
+
+    def structure(o: Any, cl: Any) -> Any:
+        if isinstance(o, Mapping):
+            found = {
+                name: o[alias]
+                for name, aliases in pairs
+                if name not in o
+                for alias in aliases[::-1]  # the first alias listed wins
+                if alias in o
+            }
+            if found:
+                o = {**o, **found}
+        return made(o, cl)
+
+    return structure
 
 
 class OpenEnum(str, enum.Enum):
@@ -297,7 +328,7 @@ def make_converter(*, fast: bool = True) -> cattrs.Converter:
     def structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
         if fast and _fastpath.applies(cls):
-            return _fastpath.structurer(cls, conv)
+            return _with_aliases(cls, _fastpath.structurer(cls, conv))
         renames: dict[str, Any] = {
             f.name: override(rename=wire_name(cls, f)) for f in attrs.fields(cls)
         }
@@ -307,7 +338,7 @@ def make_converter(*, fast: bool = True) -> cattrs.Converter:
             expect_object(o, cls)
             return made(o, cls)
 
-        return structure
+        return _with_aliases(cls, structure)
 
     def unstructure_factory(cls: type) -> Callable[[Any], Any]:
         renames: dict[str, Any] = {
