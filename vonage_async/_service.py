@@ -9,8 +9,9 @@ from yarl import URL
 
 from . import _validation as check
 from ._converter import structure
+from ._http import Response
 from ._paging import AsyncPager, PageStyle
-from ._transport import Binding, Response, Transport
+from ._transport import Binding, Transport
 
 T = TypeVar("T")
 
