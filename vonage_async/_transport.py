@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import platform
 import random
@@ -120,7 +119,6 @@ class Binding:
         object.__setattr__(self, "origin", self.base_url.origin())  # checked on every request
 
 
-@functools.lru_cache(maxsize=64)
 def _timeout(seconds: float, stream: bool) -> aiohttp.ClientTimeout:
     if stream:  # a long download may take its time, as long as bytes keep coming
         return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
@@ -208,7 +206,7 @@ class Transport:
     # for strategies written when they were handed the transport itself.
     __call__ = send_raw
 
-    def request(
+    async def request(
         self,
         binding: Binding,
         method: str,
@@ -219,13 +217,13 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
-    ) -> Awaitable[Response]:
+    ) -> Response:
         """Send through ``binding``'s auth and limiter, retrying what is safe to retry.
 
         Error statuses raise the typed errors; anything below 400 is returned.
         """
         request = Request(method, url, self._headers(headers), params, json, timeout=timeout)
-        return self._run(binding, request, stream=False, retry=retry)
+        return await self._run(binding, request, stream=False, retry=retry)
 
     @contextlib.asynccontextmanager
     async def stream(
