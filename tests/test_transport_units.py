@@ -22,6 +22,7 @@ from yarl import URL
 
 from vonage_async import Backoff, BearerToken, RetryPolicy, Vonage, _transport, errors
 from vonage_async._service import Service
+from vonage_async.auth import Auth, Request, Send
 
 BASE = "https://vbc.invalid/t/vbc.prod"  # never reached: aioresponses answers every request
 URL_ = URL(BASE + "/things/1")
@@ -254,3 +255,44 @@ async def test_retry_false_sends_once_whatever_the_method(
     with pytest.raises(errors.ServerError):
         await vbc.request("GET", URL_, retry=False)
     assert (sent(mocked, "GET"), waits) == (1, [])
+
+
+# -- auth strategies send their own requests through the callable they are handed -----------
+
+
+class _TicketAuth(Auth):
+    """A strategy as a user may write one: fetch a ticket once, then send it on every request."""
+
+    def __init__(self, *, old_form: bool) -> None:
+        self.old_form = old_form
+        self.ticket: str | None = None
+
+    async def prepare(self, request: Request, send: Send) -> None:
+        if self.ticket is None:
+            login = URL(BASE + "/ticket")
+            if self.old_form:  # written when strategies were handed the transport itself
+                response = await send.send_raw("POST", login, data={"user": "u"})  # type: ignore[attr-defined]
+            else:
+                response = await send("POST", login, data={"user": "u"})
+            self.ticket = response.json()["ticket"]
+        request.headers["Authorization"] = f"Ticket {self.ticket}"
+
+
+@pytest.mark.parametrize("old_form", [False, True])
+async def test_a_strategy_sends_its_own_login_through_send(
+    mocked: aioresponses, old_form: bool
+) -> None:
+    mocked.post(BASE + "/ticket", payload={"ticket": "T-1"})
+    mocked.get(str(URL_), payload={"ok": True})
+    mocked.get(str(URL_), payload={"ok": True})
+
+    async with Vonage(vbc_auth=_TicketAuth(old_form=old_form), vbc_url=BASE) as client:
+        vbc = client._service("vbc", "vbc_auth", "")
+        await vbc.request("GET", URL_)
+        await vbc.request("GET", URL_)
+
+    (login,) = mocked.requests[("POST", URL(BASE + "/ticket"))]
+    assert "Authorization" not in login.kwargs["headers"]  # no auth on the strategy's own call
+    assert login.kwargs["headers"]["User-Agent"].startswith("vonage-async/")
+    sent_headers = [call.kwargs["headers"] for call in mocked.requests[("GET", URL_)]]
+    assert [h["Authorization"] for h in sent_headers] == ["Ticket T-1", "Ticket T-1"]

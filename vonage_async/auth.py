@@ -26,7 +26,17 @@ from yarl import URL
 from . import _http, errors
 from ._http import Request, Response, Send
 
-__all__ = ["Auth", "BasicAuth", "BearerToken", "OAuth2", "SessionLogin", "TokenSet"]
+__all__ = [
+    "Auth",
+    "BasicAuth",
+    "BearerToken",
+    "OAuth2",
+    "Request",
+    "Response",
+    "Send",
+    "SessionLogin",
+    "TokenSet",
+]
 
 logger = logging.getLogger("vonage_async")
 
