@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import inspect
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -185,32 +185,36 @@ async def test_attempts_bound_the_retries_and_the_last_error_is_raised(
 # -- how long a retry waits ----------------------------------------------------------------
 
 
-def _http_date(seconds_ahead: float) -> str:
-    return email.utils.formatdate(time.time() + seconds_ahead, usegmt=True)
+def _http_date(seconds_ahead: float) -> dict[str, Any]:
+    return {"headers": {"Retry-After": email.utils.formatdate(time.time() + seconds_ahead, True)}}
+
+
+def _access_time(seconds_ahead: float) -> dict[str, Any]:
+    return {"payload": {"fault": {"nextAccessTime": (time.time() + seconds_ahead) * 1000}}}
 
 
 @pytest.mark.parametrize(
     ("answer", "low", "high"),
     [
-        ({"headers": {"Retry-After": "7"}}, 7.0, 7.0),
-        ({"headers": {"Retry-After": " 2.5 "}}, 2.5, 2.5),
-        ({"headers": {"Retry-After": "-3"}}, 0.0, 0.0),
+        (lambda: {"headers": {"Retry-After": "7"}}, 7.0, 7.0),
+        (lambda: {"headers": {"Retry-After": " 2.5 "}}, 2.5, 2.5),
+        (lambda: {"headers": {"Retry-After": "-3"}}, 0.0, 0.0),
         # An HTTP date: the seconds until then (whole seconds, and the clock moves on).
-        ({"headers": {"Retry-After": _http_date(100)}}, 90.0, 100.0),
-        ({"headers": {"Retry-After": _http_date(-100)}}, 0.0, 0.0),
+        (lambda: _http_date(100), 90.0, 100.0),
+        (lambda: _http_date(-100), 0.0, 0.0),
         # The API gateway's nextAccessTime, in epoch milliseconds, inside its fault.
-        ({"payload": {"fault": {"nextAccessTime": (time.time() + 60) * 1000}}}, 50.0, 60.0),
+        (lambda: _access_time(60), 50.0, 60.0),
     ],
 )
 async def test_the_server_hint_sets_the_wait(
     vbc: Service,
     mocked: aioresponses,
     waits: list[float],
-    answer: dict[str, Any],
+    answer: Callable[[], dict[str, Any]],
     low: float,
     high: float,
 ) -> None:
-    mocked.get(str(URL_), status=429, **answer)
+    mocked.get(str(URL_), status=429, **answer())  # made now: the dates are relative
     mocked.get(str(URL_), status=200)
 
     await vbc.request("GET", URL_)
