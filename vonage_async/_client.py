@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiohttp
 from yarl import URL
 
 from . import errors
+from ._lifecycle import AsyncScoped
 from ._service import Service
 from ._transport import Binding, RateLimit, RateLimiter, RetryPolicy, Transport
 from .auth import Auth
@@ -35,7 +35,7 @@ def _base_url(name: str, value: str | URL) -> URL:
     return url.with_path(url.path.rstrip("/"))
 
 
-class Vonage:
+class Vonage(AsyncScoped):
     """The client for every Vonage Business Communications API.
 
     Give the auth for the families you use; the others stay unusable with a clear error::
@@ -147,13 +147,5 @@ class Vonage:
         """Stop every watcher, then close the HTTP session if the client created it."""
         await self._transport.aclose()
 
-    async def __aenter__(self) -> Vonage:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.aclose()
