@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck`` (and ``bench``, ``contract``)."""
+"""Developer sessions: ``nox -s tests lint typecheck`` (and ``bench``, ``contract``, ``soak``)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def contract(session: nox.Session) -> None:
     """Every SDK operation of the official OpenAPI files against Prism (needs npm)."""
     session.install("-e", ".[dev]")
     session.run("bash", "tests/contract/run.sh", external=True, env={"PYTHON": "python"})
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The chaos soak of both watchers, longer than CI's 30 s: ``nox -s soak -- --minutes 10``
+    (``--seed N`` replays a run, ``--watcher live_status`` runs one)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "tests.soak", *session.posargs)

@@ -184,6 +184,7 @@ class Checker:
         self.active_on: dict[str | None, set[Key]] = collections.defaultdict(set)
         self.joins: collections.deque[float] = collections.deque()
         self.idle_since: dict[str | None, float] = {}
+        self.idle_after: dict[str | None, str] = {}  # how the last consumer left
         self.subs: list[Subscription] = []
         self._walks: dict[str | None, tuple[Poll, dict[int, Poll]]] = {}
         self.changed = asyncio.Event()
@@ -317,7 +318,8 @@ class Checker:
             if track is None or not any(idle <= at <= now for at in track.seen):
                 self.violation(
                     f"{where} shows {key}, which no successful poll showed since the watch "
-                    "started (stale state from an earlier watch?)"
+                    "started: stale state from the watch before, whose last consumer was "
+                    f"cancelled {self.idle_after.get(sub.hub)}"
                 )
         if event.resync:
             for key in keys & (sub.ended | sub.dropped):
@@ -557,6 +559,7 @@ class _Driver:
             self.checker.violation(f"{sub.name}: still running 5 s after being cancelled")
         if not any(s.hub == sub.hub for s in self.live.values()):
             self.checker.idle_since[sub.hub] = time.monotonic()
+            self.checker.idle_after[sub.hub] = "twice" if twice else "once"
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -724,6 +727,7 @@ class _Driver:
         ]
         self.checker.violation(
             f"{sub.name}: the watch died at t={sub.died_at - self.checker._t0:.2f} with "
-            f"{type(exc).__name__}: {exc}; faults injected in the 5 s before: "
-            f"{', '.join(window) or 'none'} (to run without one: {SKIP_ENV}=<kind>)"
+            f"{type(exc).__name__}: {exc}; faults injected in the 5 s before (the last is "
+            f"the likely cause): {', '.join(window) or 'none'} (to run without one: "
+            f"{SKIP_ENV}=<kind>)"
         )

@@ -322,8 +322,11 @@ async def _chaos(
     if on_poll is None or target not in ("dashui", "calls"):
         return response
     # Recorded only once the whole body is written: what the client could have read.
-    await response.prepare(request)
-    await response.write_eof()
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:  # the client went away: nothing was sent
+        return response
     poll = _poll(target, request, body)
     if poll is not None:
         on_poll(poll)
