@@ -151,6 +151,11 @@ class Faults:
         )
         self._chaos[target].append(kind)
 
+    @property
+    def pending(self) -> int:
+        """Chaos faults armed and not yet applied."""
+        return sum(map(len, self._chaos.values())) + len(self._stalls)
+
     def record_polls(self, on_poll: Callable[[Poll], None] | None) -> None:
         """Call ``on_poll`` with every successful Live Status or active-calls body, once it
         is written to the socket (None stops recording)."""
