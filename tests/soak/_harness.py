@@ -47,8 +47,10 @@ SECONDS_ENV = "VONAGE_SOAK_SECONDS"
 ONLY_ENV = "VONAGE_SOAK_FAULTS"  # comma-separated: inject only these kinds
 SKIP_ENV = "VONAGE_SOAK_SKIP"  # comma-separated: never inject these kinds
 
-LIVE_FAULTS = DASHUI_FAULTS + LOGIN_FAULTS
-TELEPHONY_FAULTS = CALLS_FAULTS + TOKEN_FAULTS
+#: Not a server fault: consumers cancelled twice (as asyncio.wait_for and task groups do).
+CANCEL_TWICE = "cancel_twice"
+LIVE_FAULTS = (*DASHUI_FAULTS, *LOGIN_FAULTS, CANCEL_TWICE)
+TELEPHONY_FAULTS = (*CALLS_FAULTS, *TOKEN_FAULTS, CANCEL_TWICE)
 
 #: A poll's events reach a consumer well within this after the server wrote it; the polls of
 #: the last GRACE seconds of a subscription are not owed to it (it may leave before taking them).
@@ -524,6 +526,8 @@ class _Driver:
         self.recent_faults: collections.deque[tuple[float, str]] = collections.deque(maxlen=40)
         self.counter = 0
         self.dead: Subscription | None = None
+        self.server_faults: list[str] = []
+        self.twice = True
 
     # -- consumers ---------------------------------------------------------------------------
 
@@ -582,6 +586,8 @@ class _Driver:
     async def run(
         self, consumers: list[Consumer], settings: Settings, warm_up: float | None
     ) -> None:
+        self.server_faults = [k for k in settings.faults if k != CANCEL_TWICE]
+        self.twice = CANCEL_TWICE in settings.faults
         start = self.checker._t0 = time.monotonic()
         end = start + settings.seconds
         warm_end = start + (warm_up if warm_up is not None else settings.seconds / 5)
@@ -628,8 +634,11 @@ class _Driver:
         if roll < 0.55:
             if len(self.emu.state.calls) < 8:
                 self._place_call()
-        elif roll < 0.70 and settings.faults and self.emu.faults.pending < 2:
-            self.emu.faults.inject(self.rng.choice(settings.faults))
+        elif roll < 0.70 and self.server_faults:
+            kind = self.rng.choice(self.server_faults)
+            # Armed faults wait for their request: a login or token request is rare.
+            if self.emu.faults.pending(kind) < 2:
+                self.emu.faults.inject(kind)
 
     async def _cancel_some(self, consumers: list[Consumer]) -> None:
         roll = self.rng.random()
@@ -642,7 +651,7 @@ class _Driver:
             return
         by_name = {c.name: c for c in consumers}
         for name in chosen:
-            await self.leave(name, twice=self.rng.random() < 0.5)
+            await self.leave(name, twice=self.rng.random() < 0.5 and self.twice)
             due = time.monotonic() + self.rng.uniform(0.0, 0.6)
             self.rejoin.append((due, by_name[name]))
 

@@ -140,21 +140,13 @@ class Faults:
         if kind in _AT_ONCE:
             self._applied(kind)
             return
-        target = (
-            "dashui"
-            if kind in DASHUI_FAULTS
-            else "login"
-            if kind in LOGIN_FAULTS
-            else "token"
-            if kind in TOKEN_FAULTS
-            else "calls"
-        )
-        self._chaos[target].append(kind)
+        self._chaos[_target(kind)].append(kind)
 
-    @property
-    def pending(self) -> int:
-        """Chaos faults armed and not yet applied."""
-        return sum(map(len, self._chaos.values())) + len(self._stalls)
+    def pending(self, kind: str) -> int:
+        """How many chaos faults are armed, not yet applied, for the request ``kind`` breaks."""
+        if kind == "stall":
+            return len(self._stalls)
+        return len(self._chaos[_target(kind)]) if kind not in _AT_ONCE else 0
 
     def record_polls(self, on_poll: Callable[[Poll], None] | None) -> None:
         """Call ``on_poll`` with every successful Live Status or active-calls body, once it
@@ -263,6 +255,14 @@ def _chaos_target(request: web.Request) -> str | None:
     if request.method == "GET" and _ACTIVE_CALLS.match(path):
         return "calls"
     return None
+
+
+def _target(kind: str) -> str:
+    if kind in DASHUI_FAULTS:
+        return "dashui"
+    if kind in LOGIN_FAULTS:
+        return "login"
+    return "token" if kind in TOKEN_FAULTS else "calls"
 
 
 def _retry_after(faults: Faults, kind: str) -> str:
