@@ -364,7 +364,7 @@ class Checker:
         done = [
             key
             for key, track in self.tracks.items()
-            if track.seen[-1] < cutoff and (final or track.ended_at is not None)
+            if track.seen[-1] < cutoff and (final or track.ended_at is not None or self._over(key))
         ]
         for key in done:
             track = self.tracks.pop(key)
@@ -381,6 +381,11 @@ class Checker:
         # A subscription that left is needed while a call it may be owed is still undecided.
         oldest = min((t.seen[0] for t in self.tracks.values()), default=now)
         self.subs = [s for s in self.subs if s.left is None or s.left > oldest - GRACE]
+
+    def _over(self, key: Key) -> bool:
+        """Whether the call has ended (a watch that stopped polling never shows the end)."""
+        call = self.ground.get(key[1])
+        return call is None or call.end_time is not None
 
     def forget_calls(self, *, ended_before: float) -> None:
         """Drop the ground truth of calls long over (wall clock, as the emulator keeps it)."""
