@@ -191,6 +191,9 @@ class Checker:
         self.subs: list[Subscription] = []
         self._walks: dict[str | None, tuple[Poll, dict[int, Poll]]] = {}
         self.changed = asyncio.Event()
+        # What consumers were told, checked against the polls when the call is judged:
+        # key -> [(where, "ended" or "stale (...)", since, when told)]
+        self.claims: dict[Key, list[tuple[str, str, float, float]]] = collections.defaultdict(list)
 
     def violation(self, text: str) -> None:
         self.report.violations.append(text)
@@ -293,9 +296,8 @@ class Checker:
                 self.violation(f"{where} {key}: ended again")
             elif key not in sub.active:
                 self.violation(f"{where} {key}: ended, never started")
-            track = self.tracks.get(key)
-            if track is not None and (track.ended_at is None or track.ended_at > now):
-                self.violation(f"{where} {key}: ended while every successful poll showed it on")
+            # Judged with the call: the poll may be recorded just after the watch acted on it.
+            self.claims[key].append((where, "ended", float("-inf"), now))
             sub.active.discard(key)
             sub.ended.add(key)
         elif isinstance(event, CallUpdated):
@@ -319,14 +321,9 @@ class Checker:
             self._extension_allowed(sub, number, where)
         keys = {self._call_key(sub, ref.extension, ref.call, where) for ref in event.calls}
         idle = self.idle_since.get(sub.hub, float("-inf"))
+        stale = f"its last consumer was cancelled {self.idle_after.get(sub.hub)}"
         for key in keys:
-            track = self.tracks.get(key)
-            if track is None or not any(idle <= at <= now for at in track.seen):
-                self.violation(
-                    f"{where} shows {key}, which no successful poll showed since the watch "
-                    "started: stale state from the watch before, whose last consumer was "
-                    f"cancelled {self.idle_after.get(sub.hub)}"
-                )
+            self.claims[key].append((where, stale, idle, now))
         if event.resync:
             for key in keys & (sub.ended | sub.dropped):
                 self.violation(f"{where} shows {key} again after its end")
@@ -368,6 +365,7 @@ class Checker:
         ]
         for key in done:
             track = self.tracks.pop(key)
+            self._claims(key, track)
             for sub in self.subs:
                 if sub.covers(key) and sub.joined < track.seen[-1]:
                     self._owed(sub, key, track, now)
@@ -376,11 +374,25 @@ class Checker:
                 sub.dropped.discard(key)
                 sub.reported.discard(key)
             self.active_on[key[0]].discard(key)
+        if final:  # calls no poll ever showed
+            for key in list(self.claims):
+                self._claims(key, _Track())
         while self.joins and self.joins[0] < cutoff - RACE:
             self.joins.popleft()
         # A subscription that left is needed while a call it may be owed is still undecided.
         oldest = min((t.seen[0] for t in self.tracks.values()), default=now)
         self.subs = [s for s in self.subs if s.left is None or s.left > oldest - GRACE]
+
+    def _claims(self, key: Key, track: _Track) -> None:
+        for where, what, since, told in self.claims.pop(key, ()):
+            if what == "ended":
+                if track.ended_at is None or track.ended_at > told:
+                    self.violation(f"{where} {key}: ended while every successful poll showed it on")
+            elif not any(since <= at <= told for at in track.seen):
+                self.violation(
+                    f"{where} shows {key}, which no successful poll showed since the watch "
+                    f"started: stale state from the watch before? ({what})"
+                )
 
     def _over(self, key: Key) -> bool:
         """Whether the call has ended (a watch that stopped polling never shows the end)."""

@@ -73,7 +73,7 @@ class Poll:
     """
 
     kind: str  # "dashui" or "calls"
-    at: float  # time.monotonic() when the body was written
+    at: float  # time.monotonic() just before the body was written
     listed: frozenset[str]  # Live Status: the extensions the document lists
     calls: dict[tuple[str | None, str], str]
     extension: str | None = None
@@ -327,12 +327,14 @@ async def _chaos(
     if on_poll is None or target not in ("dashui", "calls"):
         return response
     # Recorded only once the whole body is written: what the client could have read.
+    # Timed before the write: the client may read and act on it before the write returns.
+    at = time.monotonic()
     try:
         await response.prepare(request)
         await response.write_eof()
     except ConnectionError:  # the client went away: nothing was sent
         return response
-    poll = _poll(target, request, body)
+    poll = _poll(target, request, body, at)
     if poll is not None:
         on_poll(poll)
     return response
@@ -350,14 +352,13 @@ async def _reset_mid_body(
     raise asyncio.CancelledError
 
 
-def _poll(target: str, request: web.Request, body: bytes) -> Poll | None:
+def _poll(target: str, request: web.Request, body: bytes, now: float) -> Poll | None:
     try:
         doc = json.loads(body)
     except ValueError:
         return None
     if not isinstance(doc, dict):
         return None
-    now = time.monotonic()
     if target == "dashui":
         return _dashui_poll(doc, now)
     extension = request.query.get("extension")
