@@ -66,6 +66,9 @@ HOLD = 0.5
 INTERVAL = 0.2  # Telephony walk interval
 PAGE_SIZE = 3  # several pages a walk
 BACKOFF = Backoff(initial=0.05, maximum=0.5)
+#: Persistent 409s end a watch by design (SessionConflictError); the soak injects them far
+#: more often than any real server would, so the allowance is raised out of the way.
+MAX_CONFLICTS = 1_000_000
 
 Key = tuple[str | None, str]  # (extension, presenceCallId) or (watched extension, call_id)
 
@@ -493,7 +496,11 @@ async def soak(
                         page_size=PAGE_SIZE,
                     )
                 return client.legacy.live_status.watch(
-                    c.filter, poll_timeout=POLL_TIMEOUT, backoff=BACKOFF, max_queue=c.max_queue
+                    c.filter,
+                    poll_timeout=POLL_TIMEOUT,
+                    backoff=BACKOFF,
+                    max_queue=c.max_queue,
+                    max_conflicts=MAX_CONFLICTS,
                 )
 
             driver = _Driver(emu, checker, report, rng, watch, numbers, log or (lambda _: None))
