@@ -380,10 +380,11 @@ class Checker:
         if final:  # calls no poll ever showed
             for key in list(self.claims):
                 self._claims(key, _Track())
-        while self.joins and self.joins[0] < cutoff - RACE:
-            self.joins.popleft()
-        # A subscription that left is needed while a call it may be owed is still undecided.
+        # Joins and subscriptions are needed while a call they may excuse or be owed is
+        # still undecided.
         oldest = min((t.seen[0] for t in self.tracks.values()), default=now)
+        while self.joins and self.joins[0] < oldest - RACE:
+            self.joins.popleft()
         self.subs = [s for s in self.subs if s.left is None or s.left > oldest - GRACE]
 
     def _claims(self, key: Key, track: _Track) -> None:
