@@ -313,3 +313,53 @@ def first_state(current: Observation, *, is_ended: Callable[[Any], bool]) -> Wat
 def event_extension(event: WatchEvent) -> str | None:
     """The extension an event concerns, None for account-wide events."""
     return getattr(event, "extension", None)
+
+
+# -- JSON, for a state or events kept outside the process (see fanout) --------------------------
+
+
+def _models() -> dict[str, type]:
+    """The models a watch state holds, by name (imported late: they import this module)."""
+    from .legacy._live_models import Availability, LiveCall, LiveExtension
+    from .telephony._models import Call
+
+    return {cls.__name__: cls for cls in (Availability, LiveCall, LiveExtension, Call)}
+
+
+def value_to_json(value: Any) -> Any:
+    """A model (or None) as JSON that names its type, so ``value_from_json`` needs no hint."""
+    from ._converter import unstructure
+
+    if value is None:
+        return None
+    name = type(value).__name__
+    if _models().get(name) is not type(value):
+        raise TypeError(f"cannot keep a {name} as JSON")
+    return {"type": name, "value": unstructure(value)}
+
+
+def value_from_json(data: Any) -> Any:
+    from ._converter import structure
+
+    if data is None:
+        return None
+    return structure(data["value"], _models()[data["type"]], what="a stored watch state")
+
+
+def state_to_json(state: WatchState) -> dict[str, Any]:
+    """A WatchState as JSON (``state_from_json`` reads it back)."""
+    return {
+        "extensions": {k: value_to_json(v) for k, v in state.extensions.items()},
+        "calls": [[ext, cid, value_to_json(call)] for (ext, cid), call in state.calls.items()],
+        "ended": [[ext, cid] for ext, cid in state.ended],
+        "availability": value_to_json(state.availability),
+    }
+
+
+def state_from_json(data: dict[str, Any]) -> WatchState:
+    return WatchState(
+        extensions={k: value_from_json(v) for k, v in data["extensions"].items()},
+        calls={(ext, cid): value_from_json(call) for ext, cid, call in data["calls"]},
+        ended={(ext, cid): None for ext, cid in data["ended"]},
+        availability=value_from_json(data["availability"]),
+    )

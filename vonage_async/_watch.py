@@ -20,7 +20,7 @@ import contextlib
 import logging
 import operator
 from collections import deque
-from collections.abc import AsyncGenerator, Collection, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -39,6 +39,7 @@ from ._transport import Backoff
 logger = logging.getLogger("vonage_async")
 
 Filter = frozenset[str] | None  # None: every extension
+OnPoll = Callable[[list[WatchEvent], WatchState], Awaitable[None]]
 
 
 class PollSource(abc.ABC):
@@ -116,11 +117,23 @@ class _Consumer:
 class Hub:
     """Runs one source's poll loop for every consumer of it."""
 
-    def __init__(self, source: PollSource, *, backoff: Backoff, name: str) -> None:
+    def __init__(
+        self,
+        source: PollSource,
+        *,
+        backoff: Backoff,
+        name: str,
+        initial_state: WatchState | None = None,
+        on_poll: OnPoll | None = None,
+    ) -> None:
         self.source = source
         self.backoff = backoff
         self.name = name
-        self.state: WatchState | None = None
+        # A state kept elsewhere (a replica taking over): the first read is diffed against it.
+        self.state: WatchState | None = initial_state
+        # Awaited with each read's whole event list and state before consumers get them.
+        self._on_poll = on_poll
+        self._poll_error: BaseException | None = None
         self.reads = 0  # successful reads, for tests and metrics
         self._consumers: list[_Consumer] = []
         self._polled: Filter = None
@@ -237,6 +250,9 @@ class Hub:
             if self._read.cancelled():  # the filter changed under a held poll
                 continue
             exc = self._read.exception()
+            if exc is not None and exc is self._poll_error:
+                self._fail(exc)  # on_poll refused the read: this hub ends
+                return
             if exc is None:
                 failures = 0
                 first = False
@@ -285,6 +301,9 @@ class Hub:
             _collector.release()
 
     async def _deliver(self, parts: Iterable[Observation]) -> None:
+        if self._on_poll is not None:
+            await self._deliver_after_poll(parts, self._on_poll)
+            return
         source = self.source
         if self.state is None:
             self.state = first_state(_whole(parts), is_ended=source.is_ended)
@@ -313,6 +332,40 @@ class Hub:
             if consumer.awaiting_snapshot and self.covers(consumer.extensions):
                 consumer.awaiting_snapshot = False
                 consumer.put(self.state.snapshot(consumer.extensions))
+
+    async def _deliver_after_poll(self, parts: Iterable[Observation], on_poll: OnPoll) -> None:
+        """The whole read is diffed, then ``on_poll`` sees it, then the consumers do."""
+        source = self.source
+        if self.state is None:
+            events: list[WatchEvent] = []
+            state = first_state(_whole(parts), is_ended=source.is_ended)
+        else:
+            extension_changed, call_changed = source.change_tests()
+            differ = Differ(
+                self.state,
+                is_ended=source.is_ended,
+                extension_changed=extension_changed,
+                call_changed=call_changed,
+            )
+            events = []
+            for part in parts:
+                events += differ.add(part)
+            events += differ.finish()
+            state = differ.state
+        try:
+            await on_poll(events, state)
+        except Exception as exc:
+            self._poll_error = exc
+            raise
+        had_state = self.state is not None
+        self.state = state
+        self.reads += 1
+        if had_state:
+            self._hand_out(events)
+        for consumer in self._consumers:
+            if consumer.awaiting_snapshot and self.covers(consumer.extensions):
+                consumer.awaiting_snapshot = False
+                consumer.put(state.snapshot(consumer.extensions))
 
     def _hand_out(self, events: list[WatchEvent]) -> None:
         if not events:

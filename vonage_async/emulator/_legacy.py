@@ -160,6 +160,16 @@ def live_status_document(
 
 async def dashui(request: web.Request, c: Context, session: Session) -> web.Response:
     """``GET /presence/dashui``: now (firstRequest), on a change (200) or after the hold (304)."""
+    user = session.user_id  # concurrent polls are counted per user, across sessions
+    c.polls[user] = c.polls.get(user, 0) + 1
+    c.max_concurrent_polls = max(c.max_concurrent_polls, c.polls[user])
+    try:
+        return await _dashui(request, c, session)
+    finally:
+        c.polls[user] -= 1
+
+
+async def _dashui(request: web.Request, c: Context, session: Session) -> web.Response:
     s = c.state
     raw = request.query.get("filterExtension")
     numbers = [n for n in _digits_list(raw) if n in s.extensions] if raw else list(s.extensions)

@@ -365,6 +365,13 @@ class LiveStatusAPI:
             document = await fetch(self._service, wanted, first=True)
         return document or LiveStatusDocument()  # a 304 to a first request shows nothing
 
+    def _poll_source(
+        self, extensions: Iterable[str | int] | str | int | None = None
+    ) -> _DashuiSource:
+        """A fresh poll source on this client's session, for a hub run elsewhere (fan-out)."""
+        extension_filter(extensions)  # validated here, applied by the hub's consumers
+        return _DashuiSource(self._service, poll_timeout=45.0, max_conflicts=3)
+
     def watch(
         self,
         extensions: Iterable[str | int] | str | int | None = None,

@@ -162,6 +162,16 @@ class Calls(_Resource):
             max_items=max_items,
         )
 
+    def _poll_source(
+        self, account_id: str = "self", extensions: str | int | None = None
+    ) -> ActiveCallsSource:
+        """A fresh poll source bound to this client, for a hub run elsewhere (fan-out);
+        ``extensions`` is one extension or None."""
+        account, number = watch_key(account_id, extensions, 2.0, None)
+        return ActiveCallsSource(
+            self, account_id=account, extension=number, interval=2.0, page_size=None
+        )
+
     def watch(
         self,
         account_id: str = "self",
