@@ -129,7 +129,7 @@ class RedisFanout:
     one that could not renew within two thirds stops polling at once, and every publish is
     a script that writes only while the lease holds this leader's epoch. The stream keeps
     ``maxlen`` events; a consumer whose position was trimmed away gets a
-    ``Snapshot(resync=True)`` from the state kept in Redis.
+    ``Snapshot(resync=True)`` from the state kept in Redis. ``lead=False`` only reads.
     """
 
     def __init__(
@@ -144,6 +144,7 @@ class RedisFanout:
         account_id: str = "self",
         claim_idle: float = 30.0,
         backoff: Backoff | None = None,
+        lead: bool = True,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise errors.ValidationError("name", "give a key prefix")
@@ -155,6 +156,7 @@ class RedisFanout:
             raise errors.ValidationError("claim_idle", "must be a positive number of seconds")
         check.int_range("maxlen", maxlen, 1)
         self.name = name
+        self.lead = lead  # False: only read, never poll
         self.lease_ttl = float(lease_ttl)
         self.maxlen = maxlen
         self.claim_idle = float(claim_idle)
@@ -191,7 +193,8 @@ class RedisFanout:
     async def __aenter__(self) -> RedisFanout:
         self._redis = _connect(self._redis_arg)
         self._lease_redis = _connect(self._redis_arg)
-        self._task = asyncio.ensure_future(self._elect())
+        if self.lead:
+            self._task = asyncio.ensure_future(self._elect())
         return self
 
     async def __aexit__(
@@ -252,6 +255,8 @@ class RedisFanout:
                 logger.info("%s: leading (epoch %s)", self.name, epoch)
                 try:
                     await self._lead(int(epoch))
+                except Exception as exc:  # logged, and the election goes on
+                    logger.error("%s: leader failed: %r", self.name, exc)
                 finally:
                     self._epoch = None
                 logger.info("%s: stepped down (epoch %s)", self.name, epoch)
@@ -260,7 +265,7 @@ class RedisFanout:
     async def _lead(self, epoch: int) -> None:
         keys = self._keys
         stored = await self._retrying("read", lambda: self._redis.get(keys["state"]))
-        initial = state_from_json(json.loads(stored)) if stored else None
+        initial = state_from_json(json.loads(stored)["state"]) if stored else None
         publish = self._publisher(epoch, announce=initial is None)
         hub = Hub(
             self._make_source(),
@@ -446,7 +451,7 @@ class RedisFanout:
                 at = position
                 found = await self._retrying(
                     "read",
-                    lambda: reader.xread(
+                    lambda at=at: reader.xread(  # type: ignore[misc]
                         {keys["stream"]: at}, count=count, block=int(block * 1000)
                     ),
                 )
@@ -563,17 +568,19 @@ class RedisFanout:
                     continue
                 if kind == "read":
                     for entry_id, flat in result[1]:
-                        fields = dict(zip(flat[::2], flat[1::2]))
+                        fields = dict(zip(flat[::2], flat[1::2], strict=True))
                         if previous is not None:
                             await previous.ack()
                         previous = _delivery(_text(entry_id), fields, False, acker(_text(entry_id)))
                         yield previous
                     continue
                 last = _text(result[1])
-                wait = min(block, self.claim_idle / 2)
+                wait = int(min(block, self.claim_idle / 2) * 1000)
                 await self._retrying(
                     "read",
-                    lambda: reader.xread({keys["stream"]: last}, count=1, block=int(wait * 1000)),
+                    lambda last=last, wait=wait: reader.xread(  # type: ignore[misc]
+                        {keys["stream"]: last}, count=1, block=wait
+                    ),
                 )
         finally:
             await reader.aclose()
@@ -734,8 +741,10 @@ class RedisTokenStore:
         client = self._client()
         token = uuid.uuid4().hex
         ttl_ms = int(self.lock_ttl * 1000)
-        while not await client.set(f"{self.key}:lock", token, nx=True, px=ttl_ms):
-            await asyncio.sleep(0.05)
+        while True:
+            if await client.set(f"{self.key}:lock", token, nx=True, px=ttl_ms):
+                break
+            await asyncio.sleep(0.05)  # a grant takes a moment; no notification to wait on
         try:
             yield
         finally:
