@@ -9,6 +9,7 @@ between two reads (it is started and ended in the same batch).
 
 from __future__ import annotations
 
+import enum
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -330,20 +331,25 @@ def value_to_json(value: Any) -> Any:
     """A model (or None) as JSON that names its type, so ``value_from_json`` needs no hint."""
     from ._converter import unstructure
 
-    if value is None:
-        return None
     name = type(value).__name__
     if _models().get(name) is not type(value):
+        if value is None or type(value) in (str, int, float, bool):
+            return value  # an unknown value kept as it came
         raise TypeError(f"cannot keep a {name} as JSON")
+    if isinstance(value, enum.Enum):
+        return {"type": name, "value": value.value}
     return {"type": name, "value": unstructure(value)}
 
 
 def value_from_json(data: Any) -> Any:
     from ._converter import structure
 
-    if data is None:
-        return None
-    return structure(data["value"], _models()[data["type"]], what="a stored watch state")
+    if not isinstance(data, dict):
+        return data
+    cls = _models()[data["type"]]
+    if issubclass(cls, enum.Enum):
+        return cls(data["value"])
+    return structure(data["value"], cls, what="a stored watch state")
 
 
 def state_to_json(state: WatchState) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import attrs
@@ -82,6 +82,13 @@ class RateLimit:
     def __attrs_post_init__(self) -> None:
         if self.calls < 1 or self.period <= 0:
             raise errors.ValidationError("rate_limit", "calls must be >= 1 and period > 0")
+
+
+class Limiter(Protocol):
+    """What a binding's limiter does (``RateLimiter``, or one shared between processes such
+    as ``fanout.RedisRateLimit``)."""
+
+    async def acquire(self) -> None: ...
 
 
 class RateLimiter:
@@ -158,7 +165,7 @@ class Binding:
     name: str
     base_url: URL
     auth: Auth | None
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     origin: URL = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
