@@ -1,4 +1,4 @@
-"""``python -m benchmarks [request_overhead paging decoding live_status import_time] [--quick]``"""
+"""``python -m benchmarks [NAME ...] [--quick]``: run the benchmarks (default: all)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 from ._common import Row, table
 
-BENCHMARKS = ("request_overhead", "paging", "decoding", "live_status", "import_time")
+BENCHMARKS = ("request_overhead", "paging", "decoding", "live_status", "import_time", "fanout")
 
 
 def main(argv: list[str] | None = None) -> int:
