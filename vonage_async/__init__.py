@@ -28,6 +28,12 @@ if TYPE_CHECKING:
         WatchEvent as WatchEvent,
     )
     from ._watch import Watch as Watch
+    from .fanout import (
+        Delivery as Delivery,
+        RedisFanout as RedisFanout,
+        RedisRateLimit as RedisRateLimit,
+        RedisTokenStore as RedisTokenStore,
+    )
     from .legacy import (
         HISTORY_LIMIT as HISTORY_LIMIT,
         AccountInactiveError as AccountInactiveError,
@@ -148,6 +154,10 @@ _LAZY = {
     "CallUpdated": "_events",
     "ExtensionUpdated": "_events",
     "Snapshot": "_events",
+    "Delivery": "fanout",
+    "RedisFanout": "fanout",
+    "RedisRateLimit": "fanout",
+    "RedisTokenStore": "fanout",
     "WatchEvent": "_events",
     "Watch": "_watch",
     "Account": "provisioning",

@@ -235,3 +235,44 @@ async def test_events_need_the_context(redis_server: Any) -> None:
         fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="x")
         with pytest.raises(errors.ConfigurationError):
             fanout.events()
+
+
+async def test_replicas_share_tokens_and_refresh_once(redis: Any, redis_server: Any) -> None:
+    from vonage_async import Vonage
+    from vonage_async.fanout import RedisTokenStore
+
+    async with Emulator() as emu:
+        c = emu.credentials
+        stores = [RedisTokenStore(redis_server.url, key="tokens") for _ in range(2)]
+        auths = [
+            store.oauth2(
+                c.client_id,
+                c.client_secret,
+                username=c.username,
+                password=c.password,
+                token_url=emu.token_url,
+            )
+            for store in stores
+        ]
+        clients = [Vonage(vbc_auth=auth, vbc_url=emu.vbc_url) for auth in auths]
+        try:
+
+            async def call_all() -> None:
+                await asyncio.gather(
+                    *(client.telephony.calls.list("self").first() for client in clients)
+                )
+
+            await call_all()
+            assert sum(auth.token_requests for auth in auths) == 1  # the other adopted it
+            for auth in auths:  # both decide to renew at once
+                auth._renew_at = 0.0
+            await call_all()
+            # one refresh for both; its rotated refresh token is the one stored
+            assert sum(auth.token_requests for auth in auths) == 2
+            stored = json.loads(await redis.get("tokens"))
+            assert stored["refresh_token"] == auths[0]._refresh_token == auths[1]._refresh_token
+        finally:
+            for client in clients:
+                await client.aclose()
+            for store in stores:
+                await store.aclose()
