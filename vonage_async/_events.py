@@ -349,6 +349,8 @@ def value_from_json(data: Any) -> Any:
     cls = _models()[data["type"]]
     if issubclass(cls, enum.Enum):
         return cls(data["value"])
+    if data["value"] == {}:  # every field at its default (the converter's shape cache trips on {})
+        return cls()
     return structure(data["value"], cls, what="a stored watch state")
 
 
