@@ -41,7 +41,6 @@ __all__ = ["Delivery", "RedisFanout", "RedisRateLimit", "RedisTokenStore"]
 logger = logging.getLogger("vonage_async")
 
 T = TypeVar("T")
-RedisLike = "str | Redis"
 
 
 def _redis_module() -> Any:
