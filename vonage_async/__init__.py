@@ -31,6 +31,12 @@ if TYPE_CHECKING:
         WatchEvent as WatchEvent,
     )
     from ._watch import Watch as Watch
+    from .fanout import (
+        Delivery as Delivery,
+        RedisFanout as RedisFanout,
+        RedisRateLimit as RedisRateLimit,
+        RedisTokenStore as RedisTokenStore,
+    )
     from .integration import (
         Event as Event,
         EventState as EventState,

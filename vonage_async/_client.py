@@ -11,7 +11,7 @@ from yarl import URL
 from . import errors
 from ._lifecycle import AsyncScoped
 from ._service import Service
-from ._transport import Binding, RateLimit, RateLimiter, RetryPolicy, Transport
+from ._transport import Binding, Limiter, RateLimit, RateLimiter, RetryPolicy, Transport
 from .auth import Auth
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ class Vonage(AsyncScoped):
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         session: aiohttp.ClientSession | None = None,
-        vbc_rate_limit: RateLimit | None = None,
-        network_registry_rate_limit: RateLimit | None = None,
-        legacy_rate_limit: RateLimit | None = None,
+        vbc_rate_limit: RateLimit | Limiter | None = None,
+        network_registry_rate_limit: RateLimit | Limiter | None = None,
+        legacy_rate_limit: RateLimit | Limiter | None = None,
         user_agent: str | None = None,
     ) -> None:
         self._transport = Transport(
@@ -82,12 +82,20 @@ class Vonage(AsyncScoped):
         }
 
     @staticmethod
-    def _bind(name: str, auth: Auth | None, base: URL, limit: RateLimit | None) -> Binding:
+    def _bind(
+        name: str, auth: Auth | None, base: URL, limit: RateLimit | Limiter | None
+    ) -> Binding:
         if auth is not None:
             if not isinstance(auth, Auth):
                 raise errors.ValidationError(f"{name}_auth", "expected an auth strategy")
             auth.bind(base)
-        return Binding(name, base, auth, RateLimiter(limit) if limit else None)
+        if isinstance(limit, RateLimit):
+            return Binding(name, base, auth, RateLimiter(limit))
+        if limit is not None and not callable(getattr(limit, "acquire", None)):
+            raise errors.ValidationError(
+                f"{name}_rate_limit", "expected a RateLimit or a limiter such as RedisRateLimit"
+            )
+        return Binding(name, base, auth, limit)  # a limiter of its own (RedisRateLimit)
 
     def __repr__(self) -> str:
         families = ", ".join(

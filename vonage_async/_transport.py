@@ -10,7 +10,7 @@ import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import attrs
@@ -84,6 +84,15 @@ class RateLimit:
             raise errors.ValidationError("rate_limit", "calls must be >= 1 and period > 0")
 
 
+class Limiter(Protocol):
+    """What a binding's limiter does (``RateLimiter``, or one shared between processes such
+    as ``fanout.RedisRateLimit``)."""
+
+    limit: RateLimit  # what it allows, so a watcher can fit its polls into it
+
+    async def acquire(self) -> None: ...
+
+
 class RateLimiter:
     """Makes callers wait so that no more than ``limit.calls`` start within any ``period``."""
 
@@ -112,7 +121,7 @@ class Binding:
     name: str
     base_url: URL
     auth: Auth | None
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     origin: URL = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -153,6 +153,11 @@ class Emulator(AsyncScoped):
         self._context.hold = seconds
 
     @property
+    def max_concurrent_polls(self) -> int:
+        """The most Live Status polls one user had under way at once, across sessions."""
+        return self._context.max_concurrent_polls
+
+    @property
     def vbc_url(self) -> str:
         return self.url + VBC_PREFIX
 
