@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck`` (and ``bench``, ``contract``)."""
+"""Developer sessions: ``nox -s tests lint typecheck`` (and ``bench``, ``contract``, ``soak``)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks (about 3 minutes; ``nox -s bench -- --quick`` for a smoke run)."""
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
@@ -59,3 +59,11 @@ def package(session: nox.Session) -> None:
     """Build the wheel and sdist, check them, install the wheel alone and run the demo briefly."""
     session.install("build", "twine")
     session.run("bash", ".ci/package.sh", external=True, env={"PYTHON": "python"})
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The chaos soak of both watchers, longer than CI's 30 s: ``nox -s soak -- --minutes 10``
+    (``--seed N`` replays a run, ``--watcher live_status`` runs one)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "tests.soak", *session.posargs)

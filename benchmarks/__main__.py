@@ -1,5 +1,4 @@
-"""``python -m benchmarks [NAME ...] [--quick]``: request_overhead paging decoding live_status
-import_time webhooks."""
+"""``python -m benchmarks [NAME ...] [--quick]``: run the benchmarks (default: all)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,15 @@ import time
 
 from ._common import Row, table
 
-BENCHMARKS = ("request_overhead", "paging", "decoding", "live_status", "import_time", "webhooks")
+BENCHMARKS = (
+    "request_overhead",
+    "paging",
+    "decoding",
+    "live_status",
+    "import_time",
+    "webhooks",
+    "fanout",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from vonage_async import (
     Vonage,
     errors,
 )
-from vonage_async._transport import Request
+from vonage_async._http import Request
 
 from .test_request_path import assert_no_secret
 

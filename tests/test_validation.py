@@ -78,6 +78,7 @@ OTHER = {
     "max_conflicts", "login_name", "first_name", "last_name", "start", "end", "result",
     "caller_id", "custom_tag", "min_duration", "max_duration", "is_recorded", "plmn_id",
     "cursor",  # opaque to us; its own property test is in test_network_registry.py
+    "lifecycle",
 }  # fmt: skip
 
 # A valid value of each kind: the hostile values are made from it.
@@ -271,7 +272,10 @@ async def _call(fn: Callable[..., Any], kwargs: dict[str, Any], *, watch: bool =
     result = fn(**kwargs)
     if inspect.isawaitable(result):
         return await result
-    if isinstance(result, Watch) and watch:
+    if isinstance(result, Watch):
+        if not watch:  # accepted; a watch keeps retrying a server that refuses everything
+            await result.aclose()
+            return None
         async with result:
             return await anext(aiter(result))
     if hasattr(result, "__aiter__"):

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
         Resynced as Resynced,
         WatchStats as WatchStats,
     )
+    from .fanout import (
+        Delivery as Delivery,
+        RedisFanout as RedisFanout,
+        RedisRateLimit as RedisRateLimit,
+        RedisTokenStore as RedisTokenStore,
+    )
     from .integration import (
         Event as Event,
         EventState as EventState,

@@ -223,6 +223,11 @@ async def _each(pending: Awaitable[Iterable[Any]]) -> AsyncIterator[Any]:
 
 
 async def _watch(client: Vonage, args: argparse.Namespace) -> int:
+    if getattr(args, "redis", None):
+        from ._fanout._demo import replica
+
+        return await replica(client, args)
+
     async def consume() -> None:
         async with (
             client.legacy.live_status.watch(args.extensions or None) as events,
@@ -457,6 +462,17 @@ def _event_options(parser: argparse.ArgumentParser, *, default: str) -> None:
     parser.set_defaults(format=default)
 
 
+def _redis_options(parser: argparse.ArgumentParser) -> None:
+    """Run as one replica of a Redis fan-out (needs the redis extra)."""
+    parser.add_argument("--redis", metavar="URL", help="run as a replica sharing one poller")
+    parser.add_argument("--group", help="with --redis: the consumer group (default: broadcast)")
+    parser.add_argument("--consumer", help="with --group: default host name and process id")
+    parser.add_argument("--name", dest="fanout_name", default="vonage-async", help="key prefix")
+    parser.add_argument("--lease-ttl", type=_positive_float, default=10.0, metavar="SECONDS")
+    parser.add_argument("--claim-idle", type=_positive_float, default=30.0, metavar="SECONDS")
+    parser.add_argument("--maxlen", type=_positive_int, default=100_000)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vonage-async",
@@ -502,6 +518,10 @@ def _parser() -> argparse.ArgumentParser:
         help="mean time between simulated calls (default 1)",
     )
     demo.set_defaults(extensions=None)
+    demo.add_argument(
+        "--replicas", type=_positive_int, default=1, help="with --redis: replica processes"
+    )
+    _redis_options(demo)
 
     watch = command("watch", "stream Live Status events (JSON lines)", _watch, "legacy")
     watch.add_argument("extensions", nargs="*", metavar="EXTENSION", help="default: all")
@@ -520,6 +540,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="/healthz is 503 when the last successful read is older (default 90)",
     )
+    _redis_options(watch)
 
     listing(
         "directory",
@@ -654,6 +675,10 @@ async def _run(args: argparse.Namespace, options: dict[str, Any] | None) -> int:
         seed=args.seed,
     )
     async with emulator:
+        if args.command == "demo" and args.redis and args.replicas > 1:
+            from ._fanout._demo import demo
+
+            return await demo(emulator, args)
         if args.command == "demo":
             print(f"emulator on {emulator.url} with simulated calls; Ctrl-C stops", file=sys.stderr)
         async with emulator.client() as client:

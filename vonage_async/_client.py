@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -12,8 +11,9 @@ from yarl import URL
 
 from . import errors
 from ._hooks import Hook, Hooks
+from ._lifecycle import AsyncScoped
 from ._service import Service
-from ._transport import Binding, RateLimit, RateLimiter, RetryPolicy, Transport
+from ._transport import Binding, Limiter, RateLimit, RateLimiter, RetryPolicy, Transport
 from .auth import Auth
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def _route(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme, (url.host or "").lower(), url.port)
 
 
-class Vonage:
+class Vonage(AsyncScoped):
     """The client for every Vonage Business Communications API.
 
     Give the auth for the families you use; the others stay unusable with a clear error::
@@ -85,9 +85,9 @@ class Vonage:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         session: aiohttp.ClientSession | None = None,
-        vbc_rate_limit: RateLimit | None = None,
-        network_registry_rate_limit: RateLimit | None = None,
-        legacy_rate_limit: RateLimit | None = None,
+        vbc_rate_limit: RateLimit | Limiter | None = None,
+        network_registry_rate_limit: RateLimit | Limiter | None = None,
+        legacy_rate_limit: RateLimit | Limiter | None = None,
         user_agent: str | None = None,
         trust_env: bool = False,
         proxy: str | URL | None = None,
@@ -129,12 +129,20 @@ class Vonage:
         self._transport._proxy_routes = self._proxy_routes(proxies)
 
     @staticmethod
-    def _bind(name: str, auth: Auth | None, base: URL, limit: RateLimit | None) -> Binding:
+    def _bind(
+        name: str, auth: Auth | None, base: URL, limit: RateLimit | Limiter | None
+    ) -> Binding:
         if auth is not None:
             if not isinstance(auth, Auth):
                 raise errors.ValidationError(f"{name}_auth", "expected an auth strategy")
             auth.bind(base)
-        return Binding(name, base, auth, RateLimiter(limit) if limit else None)
+        if isinstance(limit, RateLimit):
+            return Binding(name, base, auth, RateLimiter(limit))
+        if limit is not None and not callable(getattr(limit, "acquire", None)):
+            raise errors.ValidationError(
+                f"{name}_rate_limit", "expected a RateLimit or a limiter such as RedisRateLimit"
+            )
+        return Binding(name, base, auth, limit)  # a limiter of its own (RedisRateLimit)
 
     def _proxy_routes(
         self, proxies: dict[str, URL | None]
@@ -222,13 +230,5 @@ class Vonage:
         """Stop every watcher, then close the HTTP session if the client created it."""
         await self._transport.aclose()
 
-    async def __aenter__(self) -> Vonage:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.aclose()

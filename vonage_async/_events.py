@@ -248,52 +248,51 @@ def _state_converter() -> cattrs.Converter:
     return conv
 
 
-def unstructure(value: Any) -> Any:
-    return _state_converter().unstructure(value)
+def _models() -> dict[str, type]:
+    """The models a watch state holds, by name (imported late: they import this module)."""
+    from .legacy._live_models import Availability, LiveCall, LiveExtension
+    from .telephony._models import Call
+
+    return {cls.__name__: cls for cls in (Availability, LiveCall, LiveExtension, Call)}
+
+
+def value_to_json(value: Any) -> Any:
+    """A model (or None) as JSON that names its type, so ``value_from_json`` needs no hint."""
+    name = type(value).__name__
+    if _models().get(name) is not type(value):
+        if value is None or type(value) in (str, int, float, bool):
+            return value  # an unknown value kept as it came
+        raise TypeError(f"cannot keep a {name} as JSON")
+    return {"type": name, "value": _state_converter().unstructure(value)}
+
+
+def value_from_json(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    cls = _models()[data["type"]]
+    if issubclass(cls, enum.Enum):
+        return cls(data["value"])
+    return structure(data["value"], cls, what="a stored watch state")
 
 
 def state_to_json(state: WatchState) -> dict[str, Any]:
-    """The state as plain JSON data (models in their wire form), for ``state_from_json``."""
+    """The state as plain JSON data, each model tagged with its type, for ``state_from_json``."""
     return {
-        "extensions": {number: unstructure(ext) for number, ext in state.extensions.items()},
-        "calls": [
-            [ext, call_id, unstructure(call)] for (ext, call_id), call in state.calls.items()
-        ],
-        "ended": [[ext, call_id] for ext, call_id in state.ended],
-        "availability": unstructure(state.availability),
+        "extensions": {k: value_to_json(v) for k, v in state.extensions.items()},
+        "calls": [[ext, cid, value_to_json(call)] for (ext, cid), call in state.calls.items()],
+        "ended": [[ext, cid] for ext, cid in state.ended],
+        "availability": value_to_json(state.availability),
     }
 
 
-def state_from_json(
-    data: Mapping[str, Any],
-    *,
-    call_type: type,
-    extension_type: type | None = None,
-    availability_type: Any = None,
-) -> WatchState:
-    """A state from ``state_to_json``'s data, its models structured as ``call_type``,
-    ``extension_type`` and ``availability_type`` (Live Status: ``LiveCall``, ``LiveExtension``
-    and ``Availability``; Telephony: ``Call`` alone). Raises DecodeError on a wrong shape."""
+def state_from_json(data: Mapping[str, Any]) -> WatchState:
+    """A state from ``state_to_json``'s data; DecodeError on a wrong shape."""
     try:
-        extensions = data.get("extensions") or {}
-        if extensions and extension_type is None:
-            raise TypeError("extensions given, but no extension_type")
-        availability = data.get("availability")
         return WatchState(
-            extensions={
-                str(n): structure(e, extension_type, what="a stored extension")  # type: ignore[arg-type]
-                for n, e in extensions.items()
-            },
-            calls={
-                (ext, str(call_id)): structure(call, call_type, what="a stored call")
-                for ext, call_id, call in data.get("calls") or ()
-            },
-            ended={(ext, str(call_id)): None for ext, call_id in data.get("ended") or ()},
-            availability=(
-                structure(availability, availability_type, what="a stored availability")
-                if availability is not None and availability_type is not None
-                else availability
-            ),
+            extensions={str(k): value_from_json(v) for k, v in data["extensions"].items()},
+            calls={(ext, str(cid)): value_from_json(call) for ext, cid, call in data["calls"]},
+            ended={(ext, str(cid)): None for ext, cid in data["ended"]},
+            availability=value_from_json(data["availability"]),
         )
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise errors.DecodeError(f"not a stored watch state: {exc}") from exc

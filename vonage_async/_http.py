@@ -1,6 +1,9 @@
-"""What a response means, as pure functions: error decoding, retry hints, origins.
+"""Requests and responses as plain values, and what a response means as pure functions: error
+decoding, retry hints, origins.
 
-Nothing here does I/O, so every rule is tested with plain data.
+Nothing here does I/O, so every rule is tested with plain data. The transport and the auth
+strategies both build on this module and not on each other: a strategy sends its own token
+request or login through the ``Send`` callable it is handed.
 """
 
 from __future__ import annotations
@@ -8,14 +11,22 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import Any
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any, Protocol
 
+import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import errors
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._hooks import RequestEvent
 
 _ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
     400: errors.InvalidRequestError,
@@ -29,6 +40,69 @@ _ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
 
 
 _scan = json.JSONDecoder().raw_decode
+
+
+@attrs.define(repr=False)
+class Request:
+    """One request as the auth strategies see it; they add headers, never secrets to the URL."""
+
+    method: str
+    url: URL
+    headers: CIMultiDict[str] = attrs.field(factory=CIMultiDict)
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    data: Any = None
+    timeout: float | None = None
+    # What the auth strategy used for this attempt (a token, a session generation), so it can
+    # tell a stale failure from a fresh one.
+    auth_state: Any = None
+    family: str | None = None  # for the hooks; None for a token request or login
+    attempts: int = 0
+    last: RequestEvent | None = None  # how the previous attempt ended, for on_retry
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {errors.redact_url(self.url)}>"
+
+
+@attrs.frozen(repr=False)
+class Response:
+    method: str
+    url: URL
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    cookies: SimpleCookie
+    # The unread aiohttp response of a streamed request, for ``Transport.stream`` only.
+    live: aiohttp.ClientResponse | None = attrs.field(default=None, eq=False)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {self.method} {errors.redact_url(self.url)}>"
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON raises DecodeError."""
+        data = decode_json(self.body)
+        if data is None and self.body.strip() not in (b"", b"null"):
+            raise errors.DecodeError(
+                "response body is not valid JSON", method=self.method, url=self.url
+            )
+        return data
+
+
+class Send(Protocol):
+    """One exchange with no auth and no retry, for token requests and logins.
+
+    Error statuses are returned, not raised: the strategy decides what they mean.
+    """
+
+    def __call__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        timeout: float | None = None,
+    ) -> Awaitable[Response]: ...
 
 
 def decode_json(body: bytes) -> Any:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
 import logging
 import platform
@@ -12,20 +11,21 @@ import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 import attrs
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from . import _http, errors
 from ._hooks import Hooks, RequestEvent
+from ._http import (
+    Request,
+    Response as Response,  # re-exported: older imports name it here
+)
 from ._version import __version__
-
-if TYPE_CHECKING:
-    from .auth import Auth
+from .auth import Auth
 
 logger = logging.getLogger("vonage_async")
 
@@ -86,6 +86,15 @@ class RateLimit:
             raise errors.ValidationError("rate_limit", "calls must be >= 1 and period > 0")
 
 
+class Limiter(Protocol):
+    """What a binding's limiter does (``RateLimiter``, or one shared between processes such
+    as ``fanout.RedisRateLimit``)."""
+
+    limit: RateLimit  # what it allows, so a watcher can fit its polls into it
+
+    async def acquire(self) -> None: ...
+
+
 class RateLimiter:
     """Makes callers wait so that no more than ``limit.calls`` start within any ``period``."""
 
@@ -107,55 +116,6 @@ class RateLimiter:
                 await asyncio.sleep(self._starts[0] + self.limit.period - now)
 
 
-@attrs.define(repr=False)
-class Request:
-    """One request as the auth strategies see it; they add headers, never secrets to the URL."""
-
-    method: str
-    url: URL
-    headers: CIMultiDict[str] = attrs.field(factory=CIMultiDict)
-    params: Mapping[str, str] | None = None
-    json: Any = None
-    data: Any = None
-    timeout: float | None = None
-    # What the auth strategy used for this attempt (a token, a session generation), so it can
-    # tell a stale failure from a fresh one.
-    auth_state: Any = None
-    family: str | None = None  # for the hooks; None for a token request or login
-    attempts: int = 0
-    last: RequestEvent | None = None  # how the previous attempt ended, for on_retry
-
-    def __repr__(self) -> str:
-        return f"<Request {self.method} {errors.redact_url(self.url)}>"
-
-
-@attrs.frozen(repr=False)
-class Response:
-    method: str
-    url: URL
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-    cookies: SimpleCookie
-    # The unread aiohttp response of a streamed request, for ``Transport.stream`` only.
-    live: aiohttp.ClientResponse | None = attrs.field(default=None, eq=False)
-
-    def __repr__(self) -> str:
-        return f"<Response {self.status} {self.method} {errors.redact_url(self.url)}>"
-
-    def json(self) -> Any:
-        """The body as JSON; a body that is not JSON raises DecodeError."""
-        data = _http.decode_json(self.body)
-        if data is None and self.body.strip() not in (b"", b"null"):
-            raise errors.DecodeError(
-                "response body is not valid JSON", method=self.method, url=self.url
-            )
-        return data
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
 @attrs.frozen
 class Binding:
     """What one API family adds to the transport: its base URL, auth and rate limiter."""
@@ -163,14 +123,13 @@ class Binding:
     name: str
     base_url: URL
     auth: Auth | None
-    limiter: RateLimiter | None = None
+    limiter: Limiter | None = None
     origin: URL = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "origin", self.base_url.origin())  # checked on every request
 
 
-@functools.lru_cache(maxsize=64)
 def _timeout(seconds: float, stream: bool) -> aiohttp.ClientTimeout:
     if stream:  # a long download may take its time, as long as bytes keep coming
         return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
@@ -275,7 +234,11 @@ class Transport:
         request = Request(method, url, self._headers(headers), data=data, timeout=timeout)
         return await self._exchange(request, stream=False)
 
-    def request(
+    # Auth strategies are handed the transport as their ``Send`` callable; ``send_raw`` stays
+    # for strategies written when they were handed the transport itself.
+    __call__ = send_raw
+
+    async def request(
         self,
         binding: Binding,
         method: str,
@@ -286,7 +249,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
-    ) -> Awaitable[Response]:
+    ) -> Response:
         """Send through ``binding``'s auth and limiter, retrying what is safe to retry.
 
         Error statuses raise the typed errors; anything below 400 is returned.
@@ -294,7 +257,7 @@ class Transport:
         request = Request(
             method, url, self._headers(headers), params, json, timeout=timeout, family=binding.name
         )
-        return self._run(binding, request, stream=False, retry=retry)
+        return await self._run(binding, request, stream=False, retry=retry)
 
     @contextlib.asynccontextmanager
     async def stream(

@@ -2,8 +2,10 @@
 
 The transport calls ``prepare`` before every attempt, ``observe`` after every answer, and
 ``recover`` on a 401/403 (returning True means "fixed, send it again", which happens once).
-Strategies fetch tokens or log in through ``Transport.send_raw``, single-flight: however many
-requests wait, one token request or login is in flight. No repr shows a secret.
+Strategies fetch tokens or log in through the ``send`` callable handed to ``prepare`` and
+``recover`` (one exchange, no auth, no retry), single-flight: however many requests wait, one
+token request or login is in flight. Strategies know nothing of the transport beyond that
+callable. No repr shows a secret.
 """
 
 from __future__ import annotations
@@ -16,17 +18,25 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from yarl import URL
 
 from . import _http, errors
+from ._http import Request, Response, Send
 
-if TYPE_CHECKING:
-    from ._transport import Request, Response, Transport
-
-__all__ = ["Auth", "BasicAuth", "BearerToken", "OAuth2", "SessionLogin", "TokenSet"]
+__all__ = [
+    "Auth",
+    "BasicAuth",
+    "BearerToken",
+    "OAuth2",
+    "Request",
+    "Response",
+    "Send",
+    "SessionLogin",
+    "TokenSet",
+]
 
 logger = logging.getLogger("vonage_async")
 
@@ -45,13 +55,17 @@ class Auth(abc.ABC):
         """Called once with the base URL of the family this strategy serves."""
 
     @abc.abstractmethod
-    async def prepare(self, request: Request, transport: Transport) -> None:
-        """Add credentials to ``request``, fetching a token or logging in first if needed."""
+    async def prepare(self, request: Request, send: Send) -> None:
+        """Add credentials to ``request``, fetching a token or logging in first if needed.
+
+        ``send(method, url, *, headers=None, data=None, timeout=None)`` makes one exchange
+        without auth or retry and returns the response whatever its status.
+        """
 
     def observe(self, request: Request, response: Response) -> None:  # noqa: B027
         """See every answer (to keep cookies)."""
 
-    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+    async def recover(self, request: Request, response: Response, send: Send) -> bool:
         """A 401/403 came back: return True if credentials were renewed and a retry may help."""
         return False
 
@@ -118,7 +132,7 @@ class BearerToken(Auth):
     def __repr__(self) -> str:
         return "BearerToken(token='***')"
 
-    async def prepare(self, request: Request, transport: Transport) -> None:
+    async def prepare(self, request: Request, send: Send) -> None:
         request.headers["Authorization"] = self._header
 
 
@@ -135,7 +149,7 @@ class BasicAuth(Auth):
     def __repr__(self) -> str:
         return f"BasicAuth(api_key={_mask(self.api_key)!r}, api_secret='***')"
 
-    async def prepare(self, request: Request, transport: Transport) -> None:
+    async def prepare(self, request: Request, send: Send) -> None:
         request.headers["Authorization"] = self._header
 
 
@@ -205,7 +219,6 @@ class OAuth2(Auth):
         self._on_tokens = on_tokens
         self._clock = clock
         self._token: str | None = None
-        self._expires_at = 0.0
         self._renew_at = 0.0
         self._flight = _SingleFlight()
         self._grants = 0  # successful grants, to tell a token granted during a request
@@ -217,10 +230,10 @@ class OAuth2(Auth):
     def _fresh(self) -> bool:
         return self._token is not None and self._clock() < self._renew_at
 
-    async def prepare(self, request: Request, transport: Transport) -> None:
+    async def prepare(self, request: Request, send: Send) -> None:
         grants = self._grants
         if not self._fresh():
-            await self._flight.run(lambda: not self._fresh(), lambda: self._obtain(transport))
+            await self._flight.run(lambda: not self._fresh(), lambda: self._obtain(send))
         # "Just granted": obtained while this request waited, or renewed after its own 401.
         just_granted = request.auth_state is _RENEWED or self._grants != grants
         request.auth_state = _Used(self._token, just_granted)
@@ -244,20 +257,20 @@ class OAuth2(Auth):
             details=error.details,
         )
 
-    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+    async def recover(self, request: Request, response: Response, send: Send) -> bool:
         if response.status != 401:
             return False
         used = request.auth_state
         stale = used.token if isinstance(used, _Used) else None
-        await self._flight.run(lambda: self._token == stale, lambda: self._obtain(transport))
+        await self._flight.run(lambda: self._token == stale, lambda: self._obtain(send))
         request.auth_state = _RENEWED
         return True
 
-    async def _obtain(self, transport: Transport) -> None:
+    async def _obtain(self, send: Send) -> None:
         if self._refresh_token is not None:
             try:
                 await self._grant(
-                    transport,
+                    send,
                     grant_type="refresh_token",
                     form={"refresh_token": self._refresh_token},
                 )
@@ -270,7 +283,7 @@ class OAuth2(Auth):
         if self._code is not None:
             try:
                 await self._grant(
-                    transport,
+                    send,
                     grant_type="authorization_code",
                     form={"code": self._code, "redirect_uri": self._redirect_uri or ""},
                     basic=True,
@@ -288,13 +301,13 @@ class OAuth2(Auth):
                 message="no usable grant left: the refresh token was refused or spent",
             )
         await self._grant(
-            transport,
+            send,
             grant_type="password",
             form={"username": self.username, "password": self._password, "scope": self.scope},
         )
 
     async def _grant(
-        self, transport: Transport, *, grant_type: str, form: dict[str, str], basic: bool = False
+        self, send: Send, *, grant_type: str, form: dict[str, str], basic: bool = False
     ) -> None:
         headers = {"Accept": "application/json"}
         body = {"grant_type": grant_type, **form}
@@ -304,7 +317,7 @@ class OAuth2(Auth):
         else:
             body.update(client_id=self.client_id, client_secret=self._client_secret)
         self.token_requests += 1
-        response = await transport.send_raw("POST", self.token_url, headers=headers, data=body)
+        response = await send("POST", self.token_url, headers=headers, data=body)
         data = _http.decode_json(response.body)
         if response.status >= 400 and response.status not in (400, 401):
             # The gateway failing (5xx, 429) is no verdict on our grant: keep the refresh token.
@@ -342,7 +355,6 @@ class OAuth2(Auth):
         self._grants += 1
         self._token = tokens.access_token
         self._refresh_token = tokens.refresh_token
-        self._expires_at = now + lifetime
         self._renew_at = now + lifetime - min(60.0, lifetime * 0.1)
         if self._on_tokens is not None:
             saved = self._on_tokens(tokens)
@@ -386,9 +398,9 @@ class SessionLogin(Auth):
             raise errors.ConfigurationError("a SessionLogin serves one host; make another")
         self._origin = origin
 
-    async def prepare(self, request: Request, transport: Transport) -> None:
+    async def prepare(self, request: Request, send: Send) -> None:
         if not self._logged_in:
-            await self._flight.run(lambda: not self._logged_in, lambda: self._login(transport))
+            await self._flight.run(lambda: not self._logged_in, lambda: self._login(send))
         request.auth_state = self._generation
         header = self._cookie_header(request.url.path)
         if header:
@@ -398,13 +410,13 @@ class SessionLogin(Auth):
         if self._origin is not None and _http.same_origin(response.url, self._origin):
             self._store(response.cookies)
 
-    async def recover(self, request: Request, response: Response, transport: Transport) -> bool:
+    async def recover(self, request: Request, response: Response, send: Send) -> bool:
         if not self.session_expired(response.status, response.body):
             return False
         stale = request.auth_state
         await self._flight.run(
             lambda: not self._logged_in or self._generation == stale,
-            lambda: self._login(transport),
+            lambda: self._login(send),
         )
         return True
 
@@ -414,25 +426,19 @@ class SessionLogin(Auth):
         text = body.strip().upper()
         return status == 403 and (not text or b"NOT LOGGED IN" in text)
 
-    async def login(self, transport: Transport) -> None:
+    async def login(self, send: Send) -> None:
         """Log in afresh now (a new session), unless a login is already under way."""
-        await self._flight.run(lambda: True, lambda: self._login(transport))
+        await self._flight.run(lambda: True, lambda: self._login(send))
 
-    async def _login(self, transport: Transport) -> None:
+    async def _login(self, send: Send) -> None:
         if self._origin is None:
             raise errors.ConfigurationError("SessionLogin is not bound to a legacy_url")
         self._logged_in = False
         self._cookies.clear()
         url = self._origin.with_path(self._login_path)
         self.logins += 1
-        response = await transport.send_raw(
-            "GET",
-            url,
-            headers={
-                "login": self.username,
-                "password": self._password,
-                "User-Agent": transport.user_agent,
-            },
+        response = await send(
+            "GET", url, headers={"login": self.username, "password": self._password}
         )
         if response.status in (429,) or response.status >= 500:
             # The service failing is no verdict on the credentials: a retryable error.

@@ -19,7 +19,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -27,6 +26,7 @@ from aiohttp import web
 from . import _validation as check, errors
 from ._converter import structure
 from ._events import CallEnded, CallStarted, CallUpdated, WatchEvent
+from ._lifecycle import AsyncScoped
 from .integration._models import Event, EventState, MetadataPolicy, Webhook
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class _CallTracker:
 _CLOSED = object()
 
 
-class WebhookReceiver:
+class WebhookReceiver(AsyncScoped):
     """Takes signed webhook deliveries and yields watch events.
 
     Run it alone with ``await receiver.start(host, port)`` (and ``await receiver.stop()``, or
@@ -314,24 +314,18 @@ class WebhookReceiver:
         self._drain()
         self._out.put_nowait(_CLOSED)
 
-    async def __aenter__(self) -> WebhookReceiver:
+    async def _open(self) -> None:
         if self._runner is None:
             await self.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.stop()
 
 
 # -- subscription ---------------------------------------------------------------------------------
 
 
-class Subscription:
+class Subscription(AsyncScoped):
     """A webhook kept registered and healthy for one receiver, with backfill after gaps.
 
     On start it adopts the webhook registered for ``url`` (a registration at that URL under
@@ -400,15 +394,10 @@ class Subscription:
             with contextlib.suppress(errors.NotFoundError):
                 await self._integration.webhooks.delete(self.webhook.id)
 
-    async def __aenter__(self) -> Subscription:
-        return await self.start()
+    async def _open(self) -> None:
+        await self.start()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.stop()
 
     async def _adopt_or_create(self) -> Webhook:

@@ -32,6 +32,9 @@ class Context:
     faults: Faults
     hold: float
     closing: asyncio.Event = attrs.Factory(asyncio.Event)
+    # dashui requests under way per user (across sessions), and the most seen at once
+    polls: dict[int, int] = attrs.Factory(dict)
+    max_concurrent_polls: int = 0
 
 
 CONTEXT: web.AppKey[Context] = web.AppKey("context", Context)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
+from .._lifecycle import AsyncScoped
 from . import _integration, _legacy, _provisioning, _registry, _telephony
 from ._auth import Credentials, Sessions, Tokens, auth_middleware, authorize, legacy_login, token
 from ._common import CONTEXT, REGISTRY_PREFIX, VBC_PREFIX, Context
@@ -34,7 +34,7 @@ def build_app(context: Context) -> web.Application:
     return app
 
 
-class Emulator:
+class Emulator(AsyncScoped):
     """An embedded, stateful emulator of the VBC, Network Registry and legacy APIs.
 
     ``async with Emulator() as emu:`` serves on ``emu.url`` (loopback, an ephemeral port when
@@ -135,15 +135,10 @@ class Emulator:
         if runner is not None:
             await runner.cleanup()
 
-    async def __aenter__(self) -> Emulator:
-        return await self.start()
+    async def _open(self) -> None:
+        await self.start()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.stop()
 
     # -- where and who ------------------------------------------------------------------------
@@ -156,6 +151,11 @@ class Emulator:
     @hold.setter
     def hold(self, seconds: float) -> None:
         self._context.hold = seconds
+
+    @property
+    def max_concurrent_polls(self) -> int:
+        """The most Live Status polls one user had under way at once, across sessions."""
+        return self._context.max_concurrent_polls
 
     @property
     def vbc_url(self) -> str:

@@ -174,6 +174,17 @@ async def dashui(request: web.Request, c: Context, session: Session) -> web.Resp
 
     Without ``firstRequest=true`` every poll is a long poll, the session's first one included.
     """
+    user = session.user_id  # concurrent polls are counted per user, across sessions
+    c.polls[user] = c.polls.get(user, 0) + 1
+    c.max_concurrent_polls = max(c.max_concurrent_polls, c.polls[user])
+    try:
+        return await _dashui(request, c, session)
+    finally:
+        c.polls[user] -= 1
+
+
+async def _dashui(request: web.Request, c: Context, session: Session) -> web.Response:
+    """The poll itself (``dashui`` counts concurrent polls around it)."""
     s = c.state
     raw = request.query.get("filterExtension")
     numbers = [n for n in _digits_list(raw) if n in s.extensions] if raw else list(s.extensions)

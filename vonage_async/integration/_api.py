@@ -71,6 +71,24 @@ class _Resource:
     def __init__(self, service: Service) -> None:
         self._service = service
 
+    async def _count(
+        self,
+        what: str,
+        from_date: datetime | float | None,
+        to_date: datetime | float | None,
+        direction: Iterable[Direction | str] | str | None,
+        states: Iterable[EventState | str] | str | None,
+    ) -> int:
+        params = check.query(
+            fromDate=_epoch_ms("from_date", from_date),
+            toDate=_epoch_ms("to_date", to_date),
+            direction=_csv("direction", direction, Direction._value2member_map_),
+            states=_csv("states", states, _LIVE_STATES),
+        )
+        url = self._service.url("self", what, "count")
+        response = await self._service.request("GET", url, params=params)
+        return structure(response.json(), Count).count or 0
+
     async def _call(self, method: str, url: URL, model: type[T], json: Any = None) -> T:
         response = await self._service.request(method, url, json=json)
         return _one(response.json(), model, model.__name__, method, url)
@@ -135,15 +153,7 @@ class Calls(_Resource):
         states: Iterable[EventState | str] | str | None = None,
     ) -> int:
         """Get calls count (``states`` defaults to ACTIVE on the server)."""
-        params = check.query(
-            fromDate=_epoch_ms("from_date", from_date),
-            toDate=_epoch_ms("to_date", to_date),
-            direction=_csv("direction", direction, Direction._value2member_map_),
-            states=_csv("states", states, _LIVE_STATES),
-        )
-        url = self._service.url("self", "calls", "count")
-        response = await self._service.request("GET", url, params=params)
-        return structure(response.json(), Count).count or 0
+        return await self._count("calls", from_date, to_date, direction, states)
 
     def _url(self, call_id: str | int, *rest: str) -> URL:
         return self._service.path("self", "calls", ("call_id", call_id), *rest)
@@ -217,15 +227,7 @@ class Events(_Resource):
         states: Iterable[EventState | str] | str | None = None,
     ) -> int:
         """Get events count."""
-        params = check.query(
-            fromDate=_epoch_ms("from_date", from_date),
-            toDate=_epoch_ms("to_date", to_date),
-            direction=_csv("direction", direction, Direction._value2member_map_),
-            states=_csv("states", states, _LIVE_STATES),
-        )
-        url = self._service.url("self", "events", "count")
-        response = await self._service.request("GET", url, params=params)
-        return structure(response.json(), Count).count or 0
+        return await self._count("events", from_date, to_date, direction, states)
 
     async def get(self, event_id: str | int) -> Event:
         """Get event."""

@@ -416,7 +416,8 @@ class LiveStatusAPI:
         With ``extensions`` it always reads those, whatever its hub's consumers watch. It
         shares the client's session: do not run it beside a ``watch()`` on the same client."""
         wanted = extension_filter(extensions)
-        _check_settings(poll_timeout, max_conflicts)
+        check.positive_seconds("poll_timeout", poll_timeout)
+        check.int_range("max_conflicts", max_conflicts, 0)
         return _DashuiSource(
             self._service, poll_timeout=poll_timeout, max_conflicts=max_conflicts, fixed=wanted
         )

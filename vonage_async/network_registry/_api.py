@@ -7,7 +7,7 @@ answer with no body return None.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 from yarl import URL
@@ -41,6 +41,9 @@ from ._models import (
 
 T = TypeVar("T")
 R = TypeVar("R", BusinessProfileRequest, BusinessProfileChangeRequest, ApplicationProfileRequest)
+P = TypeVar("P", BusinessProfile, ApplicationProfile)
+Q = TypeVar("Q", BusinessProfileRequest, ApplicationProfileRequest)
+S = TypeVar("S", BusinessProfileCspStatus, ApplicationProfileCspStatus)
 
 ALL = "*"
 """The id that means every profile, in the CSP status listings."""
@@ -105,10 +108,75 @@ class _Family:
         await self._service.request(method, url, json=json)
 
 
-class BusinessProfiles(_Family):
+class _Profiles(_Family, Generic[P, Q, S]):
+    """What business and application profiles share: the same calls on their own models."""
+
+    _profile: type[P]
+    _request: type[Q]
+    _csp_status: type[S]
+
+    async def create(self, request: Q | None = None, **fields: Any) -> P:
+        """Create a new profile registration (at most 50 of each kind per account).
+
+        Pass the family's request object (``BusinessProfileRequest``,
+        ``ApplicationProfileRequest``), or its fields as keywords (which override the
+        request's).
+        """
+        body = _request(self._request, request, fields)
+        return await self._service.call("POST", self._url(), self._profile, json=unstructure(body))
+
+    async def get(self, id: str) -> P:
+        """Get a profile registration."""
+        return await self._service.call("GET", self._url(("id", id)), self._profile)
+
+    async def delete(self, id: str) -> None:
+        """Delete a profile registration (a Business Profile's Application Profiles too)."""
+        await self._no_body("DELETE", self._url(("id", id)))
+
+    async def undelete(self, id: str) -> None:
+        """Undelete a profile registration."""
+        await self._no_body("POST", self._url(("id", id), "undelete"))
+
+    async def dismiss_notification(self, id: str) -> None:
+        """Dismiss the Custom Notification (marks it as dismissed)."""
+        await self._no_body("POST", self._url(("id", id), "notification", "dismiss"))
+
+    async def csp_status(self, id: str, csp_id: str) -> S:
+        """Detailed information of the profile's registration status for the given CSP."""
+        url = self._url(("id", id), "csps", ("csp_id", csp_id))
+        return await self._service.call("GET", url, self._csp_status)
+
+    def shared_with(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        max_items: int | None = None,
+        cursor: str | None = None,
+    ) -> AsyncPager[SharedAccount]:
+        """Get a list of accounts the profile is shared with."""
+        url = self._url(("id", id), "shared")
+        return self._pager(
+            url, "account_ids", SharedAccount, max_items, cursor, limit=_checks.limit(limit)
+        )
+
+    def linked_applications(
+        self, id: str, *, max_items: int | None = None, cursor: str | None = None
+    ) -> AsyncPager[LinkedApplication]:
+        """Get a list of linked Vonage Applications under the profile."""
+        url = self._url(("id", id), "linked-applications")
+        return self._pager(url, "linked_applications", LinkedApplication, max_items, cursor)
+
+
+class BusinessProfiles(
+    _Profiles[BusinessProfile, BusinessProfileRequest, BusinessProfileCspStatus]
+):
     """``client.network_registry.business_profiles``."""
 
     _root = "business-profiles"
+    _profile = BusinessProfile
+    _request = BusinessProfileRequest
+    _csp_status = BusinessProfileCspStatus
 
     def list(
         self,
@@ -131,35 +199,6 @@ class BusinessProfiles(_Family):
             shared=_checks.flag("shared", shared),
             limit=_checks.limit(limit),
         )
-
-    async def create(
-        self, request: BusinessProfileRequest | None = None, **fields: Any
-    ) -> BusinessProfile:
-        """Create a new network Business Profile registration.
-
-        Pass a ``BusinessProfileRequest``, or its fields as keywords (which override the
-        request's). There is a limit of 50 business profiles per account.
-        """
-        body = _request(BusinessProfileRequest, request, fields)
-        return await self._service.call(
-            "POST", self._url(), BusinessProfile, json=unstructure(body)
-        )
-
-    async def get(self, id: str) -> BusinessProfile:
-        """Get a network Business Profile registration."""
-        return await self._service.call("GET", self._url(("id", id)), BusinessProfile)
-
-    async def delete(self, id: str) -> None:
-        """Delete a network Business Profile registration (and its Application Profiles)."""
-        await self._no_body("DELETE", self._url(("id", id)))
-
-    async def undelete(self, id: str) -> None:
-        """Undelete a network Business Profile registration."""
-        await self._no_body("POST", self._url(("id", id), "undelete"))
-
-    async def dismiss_notification(self, id: str) -> None:
-        """Dismiss the Custom Notification (marks it as dismissed)."""
-        await self._no_body("POST", self._url(("id", id), "notification", "dismiss"))
 
     def csp_statuses(
         self,
@@ -186,25 +225,6 @@ class BusinessProfiles(_Family):
             limit=_checks.limit(limit),
         )
 
-    async def csp_status(self, id: str, csp_id: str) -> BusinessProfileCspStatus:
-        """Detailed information of Business Profile registration status for a given CSP."""
-        url = self._url(("id", id), "csps", ("csp_id", csp_id))
-        return await self._service.call("GET", url, BusinessProfileCspStatus)
-
-    def shared_with(
-        self,
-        id: str,
-        *,
-        limit: int | None = None,
-        max_items: int | None = None,
-        cursor: str | None = None,
-    ) -> AsyncPager[SharedAccount]:
-        """Get a list of accounts Business Profile shared with."""
-        url = self._url(("id", id), "shared")
-        return self._pager(
-            url, "account_ids", SharedAccount, max_items, cursor, limit=_checks.limit(limit)
-        )
-
     async def put_change_request(
         self, id: str, request: BusinessProfileChangeRequest | None = None, **fields: Any
     ) -> BusinessProfile:
@@ -221,18 +241,16 @@ class BusinessProfiles(_Family):
         """Delete Business Profile Change Request (NotFoundError if there is none)."""
         await self._no_body("DELETE", self._url(("id", id), "change-request"))
 
-    def linked_applications(
-        self, id: str, *, max_items: int | None = None, cursor: str | None = None
-    ) -> AsyncPager[LinkedApplication]:
-        """Get a list of linked Vonage Applications under the Business profile."""
-        url = self._url(("id", id), "linked-applications")
-        return self._pager(url, "linked_applications", LinkedApplication, max_items, cursor)
 
-
-class ApplicationProfiles(_Family):
+class ApplicationProfiles(
+    _Profiles[ApplicationProfile, ApplicationProfileRequest, ApplicationProfileCspStatus]
+):
     """``client.network_registry.application_profiles``."""
 
     _root = "application-profiles"
+    _profile = ApplicationProfile
+    _request = ApplicationProfileRequest
+    _csp_status = ApplicationProfileCspStatus
 
     def list(
         self,
@@ -260,35 +278,6 @@ class ApplicationProfiles(_Family):
             shared=_checks.flag("shared", shared),
             limit=_checks.limit(limit),
         )
-
-    async def create(
-        self, request: ApplicationProfileRequest | None = None, **fields: Any
-    ) -> ApplicationProfile:
-        """Create a new network Application Profile.
-
-        Pass an ``ApplicationProfileRequest``, or its fields as keywords (which override the
-        request's). There is a limit of 50 application profiles per account.
-        """
-        body = _request(ApplicationProfileRequest, request, fields)
-        return await self._service.call(
-            "POST", self._url(), ApplicationProfile, json=unstructure(body)
-        )
-
-    async def get(self, id: str) -> ApplicationProfile:
-        """Get network Application Profile."""
-        return await self._service.call("GET", self._url(("id", id)), ApplicationProfile)
-
-    async def delete(self, id: str) -> None:
-        """Delete a network Application Profile."""
-        await self._no_body("DELETE", self._url(("id", id)))
-
-    async def undelete(self, id: str) -> None:
-        """Undelete network Application Profile."""
-        await self._no_body("POST", self._url(("id", id), "undelete"))
-
-    async def dismiss_notification(self, id: str) -> None:
-        """Dismiss the Custom Notification (marks it as dismissed)."""
-        await self._no_body("POST", self._url(("id", id), "notification", "dismiss"))
 
     def csp_statuses(
         self,
@@ -322,39 +311,13 @@ class ApplicationProfiles(_Family):
             limit=_checks.limit(limit),
         )
 
-    async def csp_status(self, id: str, csp_id: str) -> ApplicationProfileCspStatus:
-        """Detailed information of Application Profile registration status for the given CSP."""
-        url = self._url(("id", id), "csps", ("csp_id", csp_id))
-        return await self._service.call("GET", url, ApplicationProfileCspStatus)
-
     async def share(self, id: str) -> None:
         """Share network Application Profile."""
         await self._no_body("POST", self._url(("id", id), "shared"), json={})
 
-    def shared_with(
-        self,
-        id: str,
-        *,
-        limit: int | None = None,
-        max_items: int | None = None,
-        cursor: str | None = None,
-    ) -> AsyncPager[SharedAccount]:
-        """Get a list of accounts network Application Profile shared with."""
-        url = self._url(("id", id), "shared")
-        return self._pager(
-            url, "account_ids", SharedAccount, max_items, cursor, limit=_checks.limit(limit)
-        )
-
     async def unshare(self, id: str, account_id: str) -> None:
         """Unshare network Application Profile."""
         await self._no_body("DELETE", self._url(("id", id), "shared", ("account_id", account_id)))
-
-    def linked_applications(
-        self, id: str, *, max_items: int | None = None, cursor: str | None = None
-    ) -> AsyncPager[LinkedApplication]:
-        """Get a list of linked Vonage Applications under the Application profile."""
-        url = self._url(("id", id), "linked-applications")
-        return self._pager(url, "linked_applications", LinkedApplication, max_items, cursor)
 
 
 def _csv(name: str, values: str | Sequence[str] | None, *, countries: bool = False) -> str | None:

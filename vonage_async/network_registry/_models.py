@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from .. import _validation as check
-from .._converter import OpenEnum, get_converter
+from .._converter import OpenEnum, get_converter, register_structure_hook_func
 from ..errors import ValidationError
 from . import _checks
 
@@ -279,9 +279,7 @@ def _requirements(value: Any, _: Any) -> list[NetworkApiRequirement]:
     return [NetworkApiRequirement(str(v)) for v in walk(value)]
 
 
-get_converter().register_structure_hook_func(
-    lambda t: t == list[NetworkApiRequirement], _requirements
-)
+register_structure_hook_func(lambda t: t == list[NetworkApiRequirement], _requirements)
 
 
 # -- business profiles -----------------------------------------------------------------------

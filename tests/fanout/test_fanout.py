@@ -1,0 +1,278 @@
+"""The fan-out in process against a real redis-server: consumer death, trimming, a Redis
+restart, fencing at the storage, the shared rate limit and token store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from vonage_async import errors
+from vonage_async._events import CallStarted, Snapshot, WatchState
+from vonage_async.emulator import Emulator
+from vonage_async.fanout import Delivery, RedisFanout, RedisRateLimit, _Fenced
+
+TTL = 1.0
+
+
+def _emulator() -> Emulator:
+    return Emulator(
+        hold=2.0, ring_seconds=0.3, talk_seconds=0.6, simulate=True, simulate_interval=0.2
+    )
+
+
+async def _take(events: AsyncIterator[Delivery], n: int, timeout: float = 15.0) -> list[Delivery]:
+    got: list[Delivery] = []
+    async with asyncio.timeout(timeout):
+        async for delivery in events:
+            got.append(delivery)
+            if len(got) == n:
+                break
+    return got
+
+
+_DYING = """
+import asyncio, os, sys
+from vonage_async import Vonage
+from vonage_async.auth import SessionLogin
+from vonage_async.fanout import RedisFanout
+
+async def main():
+    url, name = sys.argv[1], sys.argv[2]
+    async with Vonage(legacy_auth=SessionLogin("u", "p"), legacy_url="http://127.0.0.1:9") as c:
+        async with RedisFanout(url, c.legacy.live_status, name=name, lead=False) as fanout:
+            async for d in fanout.events("g", "dying"):
+                if not isinstance(d.event, __import__("vonage_async").Snapshot):
+                    print(d.id, flush=True)
+                    await asyncio.sleep(3600)  # never asks for the next one: never acks
+
+asyncio.run(main())
+"""
+
+
+async def test_a_dead_consumers_events_go_to_another(redis: Any, redis_server: Any) -> None:
+    name = "death"
+    async with _emulator() as emu, emu.client() as client:
+        leader = RedisFanout(redis_server.url, client.legacy.live_status, name=name, lease_ttl=TTL)
+        survivor = RedisFanout(
+            redis_server.url, client.legacy.live_status, name=name, lead=False, claim_idle=0.5
+        )
+        async with leader, survivor:
+            events = survivor.events("g", "survivor")
+            first = await _take(events, 1)  # creates the group: its snapshot
+            assert isinstance(first[0].event, Snapshot)
+            dying = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _DYING, redis_server.url, name, stdout=asyncio.subprocess.PIPE
+            )
+            assert dying.stdout is not None
+            async with asyncio.timeout(20):
+                pending_id = (await dying.stdout.readline()).decode().strip()
+            dying.send_signal(signal.SIGKILL)
+            await dying.wait()
+            assert pending_id
+            async with asyncio.timeout(20):
+                async for delivery in events:
+                    if delivery.id == pending_id:
+                        break
+            assert delivery.redelivered
+            await events.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_trimmed_position_resyncs(redis: Any, redis_server: Any) -> None:
+    name = "trim"
+    async with _emulator() as emu, emu.client() as client:
+        leader = RedisFanout(
+            redis_server.url, client.legacy.live_status, name=name, lease_ttl=TTL, maxlen=3
+        )
+        async with leader:
+            group = leader.events("slow")
+            broadcast = leader.events()
+            before_group = await _take(group, 2)
+            before_broadcast = await _take(broadcast, 2)
+            # the slow consumers sleep while the stream moves on past maxlen
+            start = await redis.xlen(f"{name}:stream")
+
+            async def moved_on() -> bool:
+                return bool((await redis.xinfo_stream(f"{name}:stream"))["entries-added"] >= 40)
+
+            await _until(moved_on, 15)
+            assert start <= 3
+            for events, before in ((group, before_group), (broadcast, before_broadcast)):
+                after = await _take(events, 6)
+                resyncs = [d for d in after if isinstance(d.event, Snapshot) and d.event.resync]
+                assert len(resyncs) == 1, after
+                at = after.index(resyncs[0])
+                # nothing repeated after it: everything later is newer than the snapshot
+                later = after[at + 1 :]
+                assert all(_id(d.id) > _id(resyncs[0].id) for d in later)
+                assert all(_id(d.id) > _id(b.id) for d in after[:at] for b in before)
+                await events.aclose()  # type: ignore[attr-defined]
+
+
+async def _until(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.05)
+
+
+def _id(text: str) -> tuple[int, int]:
+    ms, seq = text.split("-")
+    return int(ms), int(seq)
+
+
+async def test_redis_restart_reelects_and_publishes_a_fresh_snapshot(
+    redis: Any, redis_server: Any
+) -> None:
+    name = "restart"
+    async with _emulator() as emu, emu.client() as one, emu.client() as two:
+        first = RedisFanout(redis_server.url, one.legacy.live_status, name=name, lease_ttl=TTL)
+        second = RedisFanout(redis_server.url, two.legacy.live_status, name=name, lease_ttl=TTL)
+        async with first, second:
+            events = first.events("g")
+            await _take(events, 3)
+            redis_server.kill()  # its data goes with it (--save '' --appendonly no)
+            await asyncio.sleep(TTL)
+            redis_server.start()
+            async with asyncio.timeout(20):
+                async for delivery in events:
+                    if isinstance(delivery.event, Snapshot):
+                        break
+            assert first.is_leader or second.is_leader
+            entries = await redis.xrange(f"{name}:stream")
+            assert json.loads(entries[0][1][b"e"])["type"] == "Snapshot"
+            assert int(await redis.get(f"{name}:epoch")) == 1  # elected afresh
+            later = await _take(events, 2)
+            assert all(not isinstance(d.event, Snapshot) for d in later)
+            await events.aclose()  # type: ignore[attr-defined]
+        assert emu.max_concurrent_polls == 1
+
+
+async def test_a_publish_is_fenced_at_the_storage(redis: Any, redis_server: Any) -> None:
+    name = "fence"
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name=name, lease_ttl=5)
+        async with fanout:
+
+            async def published() -> bool:
+                return bool(await redis.exists(f"{name}:state"))
+
+            await _until(published, 10)
+            epoch = int(await redis.get(f"{name}:epoch"))
+            publish = fanout._publisher(epoch, announce=False)
+            # the lease moved on (taken by another replica), but this one's clock says it holds
+            await redis.set(f"{name}:lease", "someone-else")
+            await redis.incr(f"{name}:epoch")
+            length = await redis.xlen(f"{name}:stream")
+            emu.stop_simulation()
+            with pytest.raises(_Fenced):
+                await publish([CallStarted("301", None)], WatchState())
+            assert await redis.xlen(f"{name}:stream") == length
+
+
+_LIMITED = """
+import asyncio, sys
+from vonage_async import Vonage
+from vonage_async.auth import OAuth2
+from vonage_async.fanout import RedisRateLimit
+
+async def main():
+    url, vbc, token, cid, secret, user, password = sys.argv[1:8]
+    limit = RedisRateLimit(url, calls=4, period=1.0, key="shared")
+    auth = OAuth2(cid, secret, user, password, token_url=token)
+    async with Vonage(vbc_auth=auth, vbc_url=vbc, vbc_rate_limit=limit) as client:
+        for _ in range(6):
+            await client.telephony.calls.list("self").first()
+    await limit.aclose()
+
+asyncio.run(main())
+"""
+
+
+async def test_replicas_share_one_rate_limit(redis: Any, redis_server: Any) -> None:
+    emu = Emulator()
+    arrivals: list[float] = []
+
+    async def record(request: Any, response: Any) -> None:
+        if "/calls" in request.path:
+            arrivals.append(time.monotonic())
+
+    emu.app.on_response_prepare.append(record)
+    async with emu:
+        c = emu.credentials
+        argv = [redis_server.url, emu.vbc_url, emu.token_url, c.client_id, c.client_secret]
+        argv += [c.username, c.password]
+        processes = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", _LIMITED, *argv)
+            for _ in range(3)
+        ]
+        for process in processes:
+            assert await process.wait() == 0
+    assert len(arrivals) == 18
+    arrivals.sort()
+    # never more than 4 in any second (less the jitter between letting go and arriving)
+    assert all(b - a >= 0.9 for a, b in zip(arrivals, arrivals[4:], strict=False))
+
+
+def test_validation() -> None:
+    with pytest.raises(errors.ValidationError):
+        RedisRateLimit("redis://x", calls=0)
+    with pytest.raises(errors.ValidationError):
+        RedisFanout("redis://x", object(), name="x")
+    with pytest.raises(errors.ValidationError):
+        RedisFanout("redis://x", object(), name="")
+
+
+async def test_events_need_the_context(redis_server: Any) -> None:
+    async with Emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="x")
+        with pytest.raises(errors.ConfigurationError):
+            fanout.events()
+
+
+async def test_replicas_share_tokens_and_refresh_once(redis: Any, redis_server: Any) -> None:
+    from vonage_async import Vonage
+    from vonage_async.fanout import RedisTokenStore
+
+    async with Emulator() as emu:
+        c = emu.credentials
+        stores = [RedisTokenStore(redis_server.url, key="tokens") for _ in range(2)]
+        auths = [
+            store.oauth2(
+                c.client_id,
+                c.client_secret,
+                username=c.username,
+                password=c.password,
+                token_url=emu.token_url,
+            )
+            for store in stores
+        ]
+        clients = [Vonage(vbc_auth=auth, vbc_url=emu.vbc_url) for auth in auths]
+        try:
+
+            async def call_all() -> None:
+                await asyncio.gather(
+                    *(client.telephony.calls.list("self").first() for client in clients)
+                )
+
+            await call_all()
+            assert sum(auth.token_requests for auth in auths) == 1  # the other adopted it
+            for auth in auths:  # both decide to renew at once
+                auth._renew_at = 0.0
+            await call_all()
+            # one refresh for both; its rotated refresh token is the one stored
+            assert sum(auth.token_requests for auth in auths) == 2
+            stored = json.loads(await redis.get("tokens"))
+            assert stored["refresh_token"] == auths[0]._refresh_token == auths[1]._refresh_token
+        finally:
+            for client in clients:
+                await client.aclose()
+            for store in stores:
+                await store.aclose()

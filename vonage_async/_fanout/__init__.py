@@ -1,0 +1,1 @@
+"""Private helpers of ``vonage_async.fanout``."""
