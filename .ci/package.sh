@@ -16,4 +16,6 @@ for extra in redis otel; do
 done
 "$venv/bin/pip" install -q "${wheel}${extras:+[$extras]}"
 (cd "$(dirname "$venv")" && "$venv/bin/vonage-async" demo --duration 3 >demo.out && head -3 demo.out)
+# The otel extra's module imports from the installed wheel (its API package came with the extra).
+if [[ ",$extras," == *",otel,"* ]]; then (cd "$(dirname "$venv")" && "$venv/bin/python" -c "import vonage_async.otel"); fi
 echo "package: $(basename "$wheel") installed from the wheel${extras:+ with [$extras]}; demo ran"

@@ -78,7 +78,7 @@ def _hook_list(value: Iterable[Hook]) -> list[Hook]:
     return hooks
 
 
-@attrs.define(eq=False)
+@attrs.define
 class Hooks:
     """The client's event hooks, three lists that may be appended to at any time.
 
