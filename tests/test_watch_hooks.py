@@ -38,7 +38,6 @@ from vonage_async._events import (
 )
 from vonage_async._watch import Hub
 from vonage_async.legacy import Availability, CallStatus, LineStatus, LiveCall, LiveExtension
-from vonage_async.telephony import Call
 
 FAST = Backoff(initial=0.01, maximum=0.05)
 
@@ -89,12 +88,7 @@ async def test_a_hub_from_a_stored_state_emits_only_real_differences(
     await leader.close()
 
     await server.drop_call("301", "goes-1")  # ended while no leader watched
-    state = state_from_json(
-        json.loads(stored),
-        call_type=LiveCall,
-        extension_type=LiveExtension,
-        availability_type=Availability,
-    )
+    state = state_from_json(json.loads(stored))
     polls = Polls()
     successor = Hub(
         live._poll_source(), backoff=FAST, name="leader 2", initial_state=state, on_poll=polls
@@ -140,7 +134,7 @@ async def test_a_telephony_source_from_the_public_object() -> None:
         snapshot = await first_event(Watch(hub, None))
         assert [ref.call.call_id for ref in snapshot.calls] == ["t1"]
         stored = json.loads(json.dumps(state_to_json(polls.calls[0][1])))
-        assert state_from_json(stored, call_type=Call) == polls.calls[0][1]
+        assert state_from_json(stored) == polls.calls[0][1]
         await hub.close()
     await test_server.close()
 
@@ -185,9 +179,7 @@ live_states = st.builds(
 @given(live_states)
 def test_a_live_status_state_survives_json(state: WatchState) -> None:
     data = json.loads(json.dumps(state_to_json(state)))
-    again = state_from_json(
-        data, call_type=LiveCall, extension_type=LiveExtension, availability_type=Availability
-    )
+    again = state_from_json(data)
     assert again == state
     assert list(again.ended) == list(state.ended)  # the order that bounds it, too
 
