@@ -16,7 +16,16 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.dashui_server import PASSWORD, USERNAME, DashServer
-from vonage_async import Backoff, CallStarted, SessionLogin, Snapshot, Vonage, Watch, errors
+from vonage_async import (
+    Backoff,
+    CallEnded,
+    CallStarted,
+    SessionLogin,
+    Snapshot,
+    Vonage,
+    Watch,
+    errors,
+)
 from vonage_async.legacy import _live_status
 
 FAST = Backoff(initial=0.01, maximum=0.05)
@@ -205,9 +214,12 @@ async def test_304s_that_come_back_at_once_pace_the_loop(dash: DashServer, clien
     ],
 )
 async def test_a_bad_answer_resynchronises(dash: DashServer, client: Vonage, fault: str) -> None:
+    await dash.set_call("302", "lives-on", "Connected")
     recorder = await started(client)
     dash.faults.extend([fault, fault])  # twice: a resync's first read meets it too
     await survives(dash, recorder, f"c8{len(fault)}-1")
+    # A bad answer is not an empty account: the call that lives on was not ended.
+    assert not any(isinstance(e, CallEnded) for e in recorder.seen), recorder.seen
     await recorder.stop()
 
 

@@ -246,7 +246,15 @@ def decode_document(
     raw_extensions = data.get("extensions")
     if isinstance(raw_extensions, dict):  # one extension: the server's writer sends it bare
         raw_extensions = [raw_extensions]
-    if known is None or not isinstance(raw_extensions, list):
+    # A wrong shape is a bad answer, not an account without extensions: taken as one, every
+    # call would be ended while it lives on.
+    if not isinstance(raw_extensions, list):
+        raise errors.DecodeError("Live Status answered without its extensions list")
+    for raw in raw_extensions:
+        number = raw.get("extension") if isinstance(raw, dict) else None
+        if isinstance(number, bool) or not isinstance(number, (str, int)):
+            raise errors.DecodeError("Live Status answered with an extension without its number")
+    if known is None:
         return structure(data, LiveStatusDocument, what="Live Status")
     head = {key: value for key, value in data.items() if key != "extensions"}
     document = structure(head, LiveStatusDocument, what="Live Status")

@@ -258,10 +258,11 @@ class Calls(_Resource):
         self, key: tuple[str, str | None], interval: float | None, page_size: int | None
     ) -> ActiveCallsSource:
         limiter = self._service.binding.limiter
+        account_id, extension = key
         return ActiveCallsSource(
-            self,
-            account_id=key[0],
-            extension=key[1],
+            lambda page_size: self.list(account_id, extension=extension, page_size=page_size),
+            is_closed=lambda: self._service.transport.closed,
+            extension=extension,
             interval=interval,
             page_size=page_size,
             quota=limiter.limit if limiter is not None else None,

@@ -16,6 +16,7 @@ CallEnded comes one interval later). A call that fits on one page ends at the fi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
@@ -25,7 +26,7 @@ from .._watch import Filter, PollSource
 from ._models import Call, CallStatus
 
 if TYPE_CHECKING:
-    from ._api import Calls
+    from .._paging import AsyncPager
 
 logger = logging.getLogger("vonage_async")
 
@@ -65,18 +66,21 @@ class _Inconsistent(Exception):
 
 
 class ActiveCallsSource(PollSource):
+    """Walks the active-call list: ``walk(page_size)`` starts one walk's pager (bound to the
+    account and extension), ``is_closed()`` says the client is closing."""
+
     def __init__(
         self,
-        calls: Calls,
+        walk: Callable[[int | None], AsyncPager[Call]],
         *,
-        account_id: str,
+        is_closed: Callable[[], bool],
         extension: str | None,
         interval: float | None,
         page_size: int | None,
         quota: RateLimit | None,
     ) -> None:
-        self._calls = calls
-        self._account_id = account_id
+        self._walk = walk
+        self._is_closed = is_closed
         self._extension = extension
         self._quota = quota
         self._last: dict[str, Call] = {}
@@ -86,7 +90,7 @@ class ActiveCallsSource(PollSource):
 
     @property
     def closed(self) -> bool:
-        return self._calls._service.transport.closed
+        return self._is_closed()
 
     async def read(self, extensions: Filter, *, first: bool) -> Observation | None:
         if not self._started:
@@ -96,10 +100,7 @@ class ActiveCallsSource(PollSource):
         seen: dict[str, Call] = {}
         total: int | None = None
         walked = 0
-        pager = self._calls.list(
-            self._account_id, extension=self._extension, page_size=self._page_size
-        )
-        async for page in pager.pages():
+        async for page in self._walk(self._page_size).pages():
             walked += 1
             if total is None:
                 total = page.total_items
