@@ -245,3 +245,22 @@ async def test_each_poll_is_a_span_holding_its_requests(dash: DashServer) -> Non
     outcomes = {(s.attributes or {})["vonage.poll.outcome"] for s in polls.values()}
     assert {"changed", "unchanged"} <= outcomes
     assert all(URL(str((r.attributes or {})["url.full"])).host == "127.0.0.1" for r in requests)
+
+
+async def test_the_telephony_watch_says_the_same(emulator: Any) -> None:
+    from vonage_async import LifecycleWatch, RetryPolicy, Watch
+
+    async with emulator.client(retry=RetryPolicy(attempts=1)) as client:
+        assert isinstance(client.telephony.calls.watch(interval=0.1), Watch)
+        watch = client.telephony.calls.watch(interval=0.1, backoff=FAST, lifecycle=True)
+        assert isinstance(watch, LifecycleWatch)
+        consumer = Consumer(watch)
+        await consumer.until(lambda: bool(consumer.seen))
+        emulator.faults.rate_limit(1, retry_after=0.01, family="vbc")
+        await consumer.until(lambda: any(isinstance(e, Resynced) for e in consumer.seen))
+        stats = watch.stats()
+        await consumer.stop()
+    kinds = [type(e).__name__ for e in consumer.seen if not isinstance(e, Snapshot)]
+    assert kinds[:3] == ["PollFailed", "Reconnected", "Resynced"], kinds
+    assert stats.watch == "Telephony calls" and stats.failures == 1 and stats.resyncs == 1
+    assert (stats.relogins, stats.conflicts, stats.not_modified) == (0, 0, 0)
