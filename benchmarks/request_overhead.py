@@ -1,4 +1,5 @@
-"""1. Request overhead: GETs of one extension at concurrency 50.
+"""1. Request overhead: GETs of one extension at concurrency 50; the target is client CPU per
+request against raw aiohttp.
 
 Three contenders hit the same loopback server (another process): the SDK (BearerToken, retry
 policy, error decoding, HAL unwrapping, models), raw aiohttp with the SDK's session settings
@@ -119,15 +120,18 @@ def run(quick: bool = False) -> Result:
             f"  {name:<20} {t.wall:6.3f} s wall {total / t.wall:7.0f} req/s, "
             f"client CPU {t.cpu * 1e6 / total:5.0f} us/request"
         )
-    cpu_ratio = best["sdk"].cpu / best["aiohttp"].cpu
-    result.note(f"  client CPU per request, SDK / raw aiohttp: {cpu_ratio:.2f}x")
+    # The target is the client's CPU per request (the server runs in another process): the
+    # least CPU of each contender's rounds, the round least disturbed by other work.
+    cpu = {k: min(t.cpu for t in v) * 1e6 / total for k, v in times.items()}
+    ratios = [s.cpu / a.cpu for s, a in zip(times["sdk"], times["aiohttp"], strict=True)]
+    result.note(f"  wall time, SDK / raw aiohttp: {sdk / raw:.2f}x")
     result.row(
-        "1. requests: SDK vs raw aiohttp",
-        f"{sdk:.3f} s",
-        f"{raw:.3f} s",
-        f"{sdk / raw:.2f}x",
+        "1. client CPU/request: SDK vs raw aiohttp",
+        f"{cpu['sdk']:.0f} us",
+        f"{cpu['aiohttp']:.0f} us",
+        f"{cpu['sdk'] / cpu['aiohttp']:.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f})",
         "<= 1.25x",
-        sdk / raw <= 1.25,
+        cpu["sdk"] / cpu["aiohttp"] <= 1.25,
     )
     result.row(
         "1. requests: SDK vs requests+threads",

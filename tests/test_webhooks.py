@@ -578,3 +578,21 @@ def test_cli_listen_offline_prints_pushed_events(capsys: pytest.CaptureFixture[s
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines and lines[0]["type"] == "call_started"
     assert {line["call"]["state"] for line in lines} >= {"RINGING"}
+
+
+async def test_the_emulator_keeps_a_bounded_event_log_and_forgets_ended_calls() -> None:
+    from vonage_async.emulator import Emulator
+
+    async with Emulator(ring_seconds=0.0, talk_seconds=0.0) as emu:
+        vis = emu.integration
+        vis.log_kept = 20
+        for _ in range(40):
+            emu.place_call("14155550123", "301")
+        for _ in range(200):
+            if len(vis.calls) < 40:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        assert len(vis.log) <= 22
+        logged = {event["id"] for _, event in vis.log}
+        assert set(vis.calls) <= logged | {i for i, c in vis.calls.items() if c.end_time is None}

@@ -115,8 +115,12 @@ class Vis:
         retry_interval: float = 10.0,
         timeout: float = 2.0,
         expire_after: float = 10 * _DAY,
+        log_kept: int = 2_000,
     ) -> None:
         self.state = state
+        # The platform keeps its log for a while, not for ever: the newest ``log_kept`` events
+        # stay, and an ended call is forgotten with its last event, so memory stays flat.
+        self.log_kept = log_kept
         self.retries = retries
         self.retry_interval = retry_interval
         self.timeout = timeout
@@ -148,6 +152,17 @@ class Vis:
             self._next_id += 1
             self.calls[known] = call
         return known
+
+    def _forget(self, dropped: list[tuple[float, dict[str, Any]]]) -> None:
+        del self.log[: len(dropped)]
+        still_logged = {event["id"] for _, event in self.log}
+        for _, event in dropped:
+            vis_id = event["id"]
+            call = self.calls.get(vis_id)
+            if vis_id not in still_logged and call is not None and call.end_time is not None:
+                del self.calls[vis_id]
+                self.current.pop(vis_id, None)
+                self.ids.pop(call.call_id, None)
 
     def record(self, call: Call) -> dict[str, Any]:
         call_id = self.vis_id(call)
@@ -191,6 +206,8 @@ class Vis:
             return
         self.current[call_id] = event
         self.log.append((time.time(), event))
+        if len(self.log) > self.log_kept + self.log_kept // 10:  # trimmed a tenth at a time
+            self._forget(self.log[: len(self.log) - self.log_kept])
         now = time.time()
         for hook in self.hooks.values():
             if not hook.failed and now < hook.expire and "CALL" in hook.events:
