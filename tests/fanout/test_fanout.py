@@ -177,6 +177,25 @@ async def test_a_publish_is_fenced_at_the_storage(redis: Any, redis_server: Any)
             assert await redis.xlen(f"{name}:stream") == length
 
 
+async def test_leaving_gives_the_lease_up_at_once(redis: Any, redis_server: Any) -> None:
+    """A replica shut down (a rolling deploy) frees its lease for the next one at once; one
+    that does not hold it leaves the holder's lease alone."""
+    async with Emulator() as emu, emu.client() as one, emu.client() as two:
+        first = RedisFanout(redis_server.url, one.legacy.live_status, name="bye", lease_ttl=30)
+        second = RedisFanout(redis_server.url, two.legacy.live_status, name="bye", lease_ttl=30)
+        async with first:
+
+            async def leading() -> bool:
+                return first.is_leader
+
+            await _until(leading, 10)
+            async with second:
+                await asyncio.sleep(0.2)  # it tried, and found the lease held
+                assert not second.is_leader
+            assert await redis.get("bye:lease") == first.holder.encode()
+        assert await redis.get("bye:lease") is None
+
+
 _LIMITED = """
 import asyncio, sys
 from vonage_async import Vonage
