@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from vonage_async import errors
-from vonage_async._events import CallStarted, Snapshot, WatchState
+from vonage_async._events import CallEnded, CallStarted, Snapshot, WatchState
 from vonage_async.emulator import Emulator
 from vonage_async.fanout import Delivery, RedisFanout, RedisRateLimit, _Fenced
 
@@ -194,6 +194,37 @@ async def test_leaving_gives_the_lease_up_at_once(redis: Any, redis_server: Any)
                 assert not second.is_leader
             assert await redis.get("bye:lease") == first.holder.encode()
         assert await redis.get("bye:lease") is None
+
+
+async def test_telephony_calls_through_the_fanout_within_a_shared_rate_limit(
+    redis: Any, redis_server: Any
+) -> None:
+    """``client.telephony.calls`` as the source, under a ``RedisRateLimit`` given as
+    ``vbc_rate_limit`` (the poll interval is fitted to its ``limit``)."""
+    limit = RedisRateLimit(redis_server.url, calls=40, period=1.0, key="tel-rate")
+    async with Emulator() as emu, emu.client(vbc_rate_limit=limit) as client:
+        fanout = RedisFanout(
+            redis_server.url, client.telephony.calls, name="tel", lease_ttl=TTL, account_id="self"
+        )
+        async with fanout:
+            events = fanout.events("g")
+            first = await _take(events, 1)
+            assert isinstance(first[0].event, Snapshot)
+            call_id = emu.place_call("301", "12345678901", ring_seconds=0.1, hold_forever=True)
+            async with asyncio.timeout(8):  # the default interval would be 12 s
+                async for delivery in events:
+                    if isinstance(delivery.event, CallStarted):
+                        break
+            assert delivery.event.call.call_id == call_id
+            assert delivery.key == f"calls:self||{call_id}|started"
+            emu.hangup(call_id)
+            async with asyncio.timeout(8):  # the default interval would be 12 s
+                async for delivery in events:
+                    if isinstance(delivery.event, CallEnded):
+                        break
+            assert delivery.key == f"calls:self||{call_id}|ended"
+            await events.aclose()  # type: ignore[attr-defined]
+    await limit.aclose()
 
 
 _LIMITED = """
