@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +18,13 @@ import pytest
 from vonage_async import errors
 from vonage_async._events import CallEnded, CallStarted, Snapshot, WatchState
 from vonage_async.emulator import Emulator
-from vonage_async.fanout import Delivery, RedisFanout, RedisRateLimit, _Fenced
+from vonage_async.fanout import (
+    Delivery,
+    RedisFanout,
+    RedisRateLimit,
+    _Fenced,
+    default_consumer,
+)
 
 TTL = 1.0
 
@@ -225,6 +233,47 @@ async def test_telephony_calls_through_the_fanout_within_a_shared_rate_limit(
             assert delivery.key == f"calls:self||{call_id}|ended"
             await events.aclose()  # type: ignore[attr-defined]
     await limit.aclose()
+
+
+async def test_broadcast_from_now_from_the_start_or_from_a_saved_id(
+    redis: Any, redis_server: Any
+) -> None:
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="bc", lease_ttl=TTL)
+        async with fanout:
+
+            async def six() -> bool:
+                return bool(await redis.xlen("bc:stream") >= 6)
+
+            await _until(six, 15)
+            stream = [i.decode() for i, _ in await redis.xrange("bc:stream", count=6)]
+            from_start = await _take(fanout.events(since="0"), 5)
+            assert [d.id for d in from_start] == stream[:5]
+            assert isinstance(from_start[0].event, Snapshot) and not from_start[0].event.resync
+            from_saved = await _take(fanout.events(since=from_start[2].id), 2)
+            assert [d.id for d in from_saved] == stream[3:5]
+            last = (await redis.get("bc:last")).decode()
+            now = await _take(fanout.events(), 2)
+            assert isinstance(now[0].event, Snapshot) and not now[0].event.resync
+            assert _id(now[0].id) >= _id(last) and _id(now[1].id) > _id(now[0].id)
+
+
+async def test_a_restarted_consumer_takes_its_own_pending_events_first(
+    redis: Any, redis_server: Any
+) -> None:
+    """``consumer`` defaults to host name and process id: the same name after a restart, whose
+    unacknowledged events come back first (long before ``claim_idle``)."""
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="own", lease_ttl=TTL)
+        async with fanout:
+            before = await _take(fanout.events("g"), 2)  # the group's Snapshot, then one event
+            assert isinstance(before[0].event, Snapshot) and not before[1].redelivered
+            consumers = await redis.xinfo_consumers("own:stream", "g")
+            assert [c["name"].decode() for c in consumers] == [default_consumer()]
+            assert default_consumer() == f"{socket.gethostname()}-{os.getpid()}"
+            again = await _take(fanout.events("g"), 1)  # "restarted": never asked for the next
+            assert again[0].id == before[1].id and again[0].redelivered
+            assert again[0].key == before[1].key
 
 
 _LIMITED = """
