@@ -518,6 +518,28 @@ async def test_webhook_expiring_mid_test_is_renewed_and_nothing_lost(
         assert after is not None and before is not None and after > before
 
 
+async def test_webhook_renewed_well_before_its_expiry(receiver: WebhookReceiver) -> None:
+    """Renewed once less than ``renew_before`` is left, before it expires or fails; a healthy
+    one further from its expiry is left alone, and a renewal alone needs no backfill."""
+    assert receiver.url is not None
+    async with (
+        fast_emulator(webhook_expire_after=3600.0) as emu,
+        emu.client() as client,
+        client.integration.subscribe(
+            receiver, url=receiver.url, check_interval=3600, renew_before=timedelta(minutes=30)
+        ) as sub,
+    ):
+        assert sub.webhook is not None
+        backfilled = sub.backfilled
+        await sub.check()
+        assert sub.renewals == 0  # an hour left
+        emu.integration.expire_after = 600.0
+        await client.integration.webhooks.renew(sub.webhook.id or "")  # now 10 minutes left
+        await sub.check()
+        assert sub.renewals == 1 and sub.backfilled == backfilled
+        assert not emu.integration.hooks[sub.webhook.id or ""].failed
+
+
 async def test_subscription_adopts_replaces_and_deletes(receiver: WebhookReceiver) -> None:
     assert receiver.url is not None
     async with fast_emulator() as emu, emu.client() as client:
