@@ -276,6 +276,43 @@ async def test_a_restarted_consumer_takes_its_own_pending_events_first(
             assert again[0].key == before[1].key
 
 
+async def test_a_leader_that_cannot_renew_stops_before_its_lease_ends(
+    redis: Any, redis_server: Any
+) -> None:
+    """Renewals that hang (a stuck connection): the leader stops polling 2/3 ttl after its
+    last renewal, by its own monotonic clock, while Redis still holds its lease, so it has
+    stopped before any other replica can take over."""
+    ttl = 3.0
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(
+            redis_server.url, client.legacy.live_status, name="hang", lease_ttl=ttl
+        )
+        async with fanout:
+
+            async def leading() -> bool:
+                return fanout.is_leader and bool(await redis.exists("hang:state"))
+
+            await _until(leading, 10)
+            real = fanout._lease_redis
+
+            class Stuck:
+                async def eval(self, *args: Any) -> Any:
+                    await asyncio.Event().wait()
+
+            fanout._lease_redis = Stuck()
+            try:
+
+                async def stepped_down() -> bool:
+                    return fanout._epoch is None  # cleared once the poll was cancelled
+
+                await _until(stepped_down, 2 * ttl)
+                assert time.monotonic() - fanout._renewed < ttl  # before its lease ends
+                assert await redis.pttl("hang:lease") > 0  # its lease had not run out yet
+                assert fanout.terms == 1
+            finally:
+                fanout._lease_redis = real
+
+
 _LIMITED = """
 import asyncio, sys
 from vonage_async import Vonage
