@@ -415,6 +415,41 @@ async def test_emulator_follows_a_307(receiver: WebhookReceiver) -> None:
         await runner.cleanup()
 
 
+async def test_emulator_counts_a_200_later_than_the_budget_as_a_failure() -> None:
+    """webhooks.md: connect within 3 s, then the 200 within 2 s (here 0.3 s): a receiver that
+    answers later fails the delivery, however quick its connection."""
+    delays = {"/slow": 0.8, "/quick": 0.0}
+
+    async def answer(request: web.Request) -> web.Response:
+        await asyncio.sleep(delays[request.path])
+        return web.Response(status=200)
+
+    app = web.Application()
+    for path in delays:
+        app.router.add_post(path, answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with fast_emulator(webhook_retries=0, webhook_timeout=0.3) as emu:
+            hooks = {
+                path: emu.integration.create_hook(
+                    {"url": f"http://{host}:{port}{path}", "signingKey": KEY}
+                )
+                for path in delays
+            }
+            emu.place_call("14155550100", "301", ring_seconds=5.0)
+            for _ in range(100):
+                if hooks["/slow"].failed and hooks["/quick"].successes:
+                    break
+                await asyncio.sleep(0.05)
+            assert hooks["/slow"].failed and hooks["/slow"].last_code == "408 REQUEST_TIMEOUT"
+            assert hooks["/quick"].successes and not hooks["/quick"].failed
+    finally:
+        await runner.cleanup()
+
+
 async def test_emulator_turns_a_302_into_a_get_as_the_docs_say() -> None:
     seen: list[str] = []
 
