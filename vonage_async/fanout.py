@@ -210,8 +210,10 @@ class RedisFanout:
         if task is not None:
             task.cancel()
             await asyncio.wait([task])
-        if self._epoch is not None:
-            self._epoch = None
+        self._epoch = None  # (the cancelled election has already cleared it)
+        if self.lead and self._lease_redis is not None:
+            # Only our own lease is deleted (the script checks the holder): the next replica
+            # takes over at once instead of after the ttl.
             with contextlib.suppress(Exception):
                 await self._lease_redis.eval(_scripts.RELEASE, 1, self._keys["lease"], self.holder)
         for client in (self._redis, self._lease_redis):

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("redis", reason="the fan-out tests need the redis extra")
+if not os.environ.get("CI"):  # under CI a missing extra fails the imports below instead
+    pytest.importorskip("redis", reason="the fan-out tests need the redis extra")
 
 REDIS = shutil.which("redis-server")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,9 +16,15 @@ from typing import Any
 import pytest
 
 from vonage_async import errors
-from vonage_async._events import CallStarted, Snapshot, WatchState
+from vonage_async._events import CallEnded, CallStarted, Snapshot, WatchState
 from vonage_async.emulator import Emulator
-from vonage_async.fanout import Delivery, RedisFanout, RedisRateLimit, _Fenced
+from vonage_async.fanout import (
+    Delivery,
+    RedisFanout,
+    RedisRateLimit,
+    _Fenced,
+    default_consumer,
+)
 
 TTL = 1.0
 
@@ -175,6 +183,134 @@ async def test_a_publish_is_fenced_at_the_storage(redis: Any, redis_server: Any)
             with pytest.raises(_Fenced):
                 await publish([CallStarted("301", None)], WatchState())
             assert await redis.xlen(f"{name}:stream") == length
+
+
+async def test_leaving_gives_the_lease_up_at_once(redis: Any, redis_server: Any) -> None:
+    """A replica shut down (a rolling deploy) frees its lease for the next one at once; one
+    that does not hold it leaves the holder's lease alone."""
+    async with Emulator() as emu, emu.client() as one, emu.client() as two:
+        first = RedisFanout(redis_server.url, one.legacy.live_status, name="bye", lease_ttl=30)
+        second = RedisFanout(redis_server.url, two.legacy.live_status, name="bye", lease_ttl=30)
+        async with first:
+
+            async def leading() -> bool:
+                return first.is_leader
+
+            await _until(leading, 10)
+            async with second:
+                await asyncio.sleep(0.2)  # it tried, and found the lease held
+                assert not second.is_leader
+            assert await redis.get("bye:lease") == first.holder.encode()
+        assert await redis.get("bye:lease") is None
+
+
+async def test_telephony_calls_through_the_fanout_within_a_shared_rate_limit(
+    redis: Any, redis_server: Any
+) -> None:
+    """``client.telephony.calls`` as the source, under a ``RedisRateLimit`` given as
+    ``vbc_rate_limit`` (the poll interval is fitted to its ``limit``)."""
+    limit = RedisRateLimit(redis_server.url, calls=40, period=1.0, key="tel-rate")
+    async with Emulator() as emu, emu.client(vbc_rate_limit=limit) as client:
+        fanout = RedisFanout(
+            redis_server.url, client.telephony.calls, name="tel", lease_ttl=TTL, account_id="self"
+        )
+        async with fanout:
+            events = fanout.events("g")
+            first = await _take(events, 1)
+            assert isinstance(first[0].event, Snapshot)
+            call_id = emu.place_call("301", "12345678901", ring_seconds=0.1, hold_forever=True)
+            async with asyncio.timeout(8):  # the default interval would be 12 s
+                async for delivery in events:
+                    if isinstance(delivery.event, CallStarted):
+                        break
+            assert delivery.event.call.call_id == call_id
+            assert delivery.key == f"calls:self||{call_id}|started"
+            emu.hangup(call_id)
+            async with asyncio.timeout(8):  # the default interval would be 12 s
+                async for delivery in events:
+                    if isinstance(delivery.event, CallEnded):
+                        break
+            assert delivery.key == f"calls:self||{call_id}|ended"
+            await events.aclose()  # type: ignore[attr-defined]
+    await limit.aclose()
+
+
+async def test_broadcast_from_now_from_the_start_or_from_a_saved_id(
+    redis: Any, redis_server: Any
+) -> None:
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="bc", lease_ttl=TTL)
+        async with fanout:
+
+            async def six() -> bool:
+                return bool(await redis.xlen("bc:stream") >= 6)
+
+            await _until(six, 15)
+            stream = [i.decode() for i, _ in await redis.xrange("bc:stream", count=6)]
+            from_start = await _take(fanout.events(since="0"), 5)
+            assert [d.id for d in from_start] == stream[:5]
+            assert isinstance(from_start[0].event, Snapshot) and not from_start[0].event.resync
+            from_saved = await _take(fanout.events(since=from_start[2].id), 2)
+            assert [d.id for d in from_saved] == stream[3:5]
+            last = (await redis.get("bc:last")).decode()
+            now = await _take(fanout.events(), 2)
+            assert isinstance(now[0].event, Snapshot) and not now[0].event.resync
+            assert _id(now[0].id) >= _id(last) and _id(now[1].id) > _id(now[0].id)
+
+
+async def test_a_restarted_consumer_takes_its_own_pending_events_first(
+    redis: Any, redis_server: Any
+) -> None:
+    """``consumer`` defaults to host name and process id: the same name after a restart, whose
+    unacknowledged events come back first (long before ``claim_idle``)."""
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(redis_server.url, client.legacy.live_status, name="own", lease_ttl=TTL)
+        async with fanout:
+            before = await _take(fanout.events("g"), 2)  # the group's Snapshot, then one event
+            assert isinstance(before[0].event, Snapshot) and not before[1].redelivered
+            consumers = await redis.xinfo_consumers("own:stream", "g")
+            assert [c["name"].decode() for c in consumers] == [default_consumer()]
+            assert default_consumer() == f"{socket.gethostname()}-{os.getpid()}"
+            again = await _take(fanout.events("g"), 1)  # "restarted": never asked for the next
+            assert again[0].id == before[1].id and again[0].redelivered
+            assert again[0].key == before[1].key
+
+
+async def test_a_leader_that_cannot_renew_stops_before_its_lease_ends(
+    redis: Any, redis_server: Any
+) -> None:
+    """Renewals that hang (a stuck connection): the leader stops polling 2/3 ttl after its
+    last renewal, by its own monotonic clock, while Redis still holds its lease, so it has
+    stopped before any other replica can take over."""
+    ttl = 3.0
+    async with _emulator() as emu, emu.client() as client:
+        fanout = RedisFanout(
+            redis_server.url, client.legacy.live_status, name="hang", lease_ttl=ttl
+        )
+        async with fanout:
+
+            async def leading() -> bool:
+                return fanout.is_leader and bool(await redis.exists("hang:state"))
+
+            await _until(leading, 10)
+            real = fanout._lease_redis
+
+            class Stuck:
+                async def eval(self, *args: Any) -> Any:
+                    await asyncio.Event().wait()
+
+            fanout._lease_redis = Stuck()
+            try:
+
+                async def stepped_down() -> bool:
+                    return fanout._epoch is None  # cleared once the poll was cancelled
+
+                await _until(stepped_down, 2 * ttl)
+                assert time.monotonic() - fanout._renewed < ttl  # before its lease ends
+                assert await redis.pttl("hang:lease") > 0  # its lease had not run out yet
+                assert fanout.terms == 1
+            finally:
+                fanout._lease_redis = real
 
 
 _LIMITED = """

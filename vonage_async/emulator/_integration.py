@@ -262,7 +262,10 @@ class Vis:
             body["metadata"] = meta
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
-        timeout = aiohttp.ClientTimeout(total=3.0 + self.timeout, sock_connect=3.0)
+        # webhooks.md: the connection within 3 s, then the 200 within ``timeout`` (2 s).
+        timeout = aiohttp.ClientTimeout(
+            total=3.0 + self.timeout, sock_connect=3.0, sock_read=self.timeout
+        )
         method, url = "POST", URL(hook.url)
         data: str | None = json.dumps(body)
         try:
