@@ -54,6 +54,8 @@ class Request:
     # What the auth strategy used for this attempt (a token, a session generation), so it can
     # tell a stale failure from a fresh one.
     auth_state: Any = None
+    # Whether a 304 is an answer here (a Live Status poll); anywhere else it is a 3xx.
+    not_modified: bool = False
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {errors.redact_url(self.url)}>"

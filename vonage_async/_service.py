@@ -65,6 +65,7 @@ class Service:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
+        not_modified: bool = False,
     ) -> Response:
         return await self.transport.request(
             self.binding,
@@ -75,6 +76,7 @@ class Service:
             headers=headers,
             timeout=timeout,
             retry=retry,
+            not_modified=not_modified,
         )
 
     async def get_json(self, url: URL, params: Mapping[str, str] | None = None) -> Any:
