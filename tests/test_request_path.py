@@ -7,6 +7,8 @@ framework will send), never the project's emulator.
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -153,15 +155,28 @@ MALFORMED = {
 }
 
 
+SESSION = "JS-SECRET-4"
+API_SECRET = "api-SECRET-5"
+REFRESH = "rt-SECRET-6"
+CLIENT_SECRET = "cs-SECRET-7"
+LOGIN_OK = (
+    b"HTTP/1.1 200 OK\r\nSet-Cookie: JSESSIONID=" + SESSION.encode() + b"; Path=/\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
 @pytest.fixture
-async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
+async def raw_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Answers ``answer`` to everything (with ``login_ok``, the legacy login succeeds with a
+    session cookie, so that the requests after it carry the cookie)."""
     servers: list[asyncio.Server] = []
 
-    async def start(answer: bytes) -> str:
+    async def start(answer: bytes, login_ok: bool = False) -> str:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
-                await reader.readuntil(b"\r\n\r\n")
-                writer.write(answer)
+                head = await reader.readuntil(b"\r\n\r\n")
+                login = login_ok and head.startswith(b"GET /appserver/rest/user/null ")
+                writer.write(LOGIN_OK if login else answer)
                 await writer.drain()
             except (ConnectionError, asyncio.IncompleteReadError):
                 pass
@@ -178,27 +193,50 @@ async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
         await server.wait_closed()
 
 
+SECRETS = (
+    TOKEN,
+    PASSWORD,
+    SESSION,
+    API_SECRET,
+    REFRESH,
+    CLIENT_SECRET,
+    base64.b64encode(f"key:{API_SECRET}".encode()).decode(),
+)
+
+
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
-@pytest.mark.parametrize("family", ["vbc", "legacy login"])
+@pytest.mark.parametrize(
+    "family", ["vbc", "legacy login", "legacy session", "network registry", "oauth token"]
+)
 async def test_a_malformed_answer_is_a_transport_error_without_secrets(
-    raw_server: Any, kind: str, family: str
+    raw_server: Any, caplog: pytest.LogCaptureFixture, kind: str, family: str
 ) -> None:
-    url = await raw_server(MALFORMED[kind])
+    url = await raw_server(MALFORMED[kind], login_ok=family == "legacy session")
+    vbc_auth: Any = BearerToken(TOKEN)
+    if family == "oauth token":
+        vbc_auth = OAuth2("app", CLIENT_SECRET, refresh_token=REFRESH, token_url=url + "/token")
     client = Vonage(
-        vbc_auth=BearerToken(TOKEN),
+        vbc_auth=vbc_auth,
         vbc_url=url + "/t/vbc.prod",
+        network_registry_auth=BasicAuth("key", API_SECRET),
+        network_registry_url=url + "/nr",
         legacy_auth=SessionLogin("alice", PASSWORD),
         legacy_url=url,
         retry=FAST,
     )
-    async with client:
-        with pytest.raises(errors.TransportError) as caught:
-            if family == "vbc":
-                await client.telephony.calls.get("self", "c1")
-            else:
-                await client.legacy.directory()
+    with caplog.at_level(logging.DEBUG, "vonage_async"):
+        async with client:
+            with pytest.raises(errors.TransportError) as caught:
+                if family in ("vbc", "oauth token"):
+                    await client.telephony.calls.get("self", "c1")
+                elif family == "network registry":
+                    await client.network_registry.business_profiles.get("bp1")
+                else:  # the login itself, or a request with the session's cookie
+                    await client.legacy.directory()
     assert "malformed" in str(caught.value) or kind == "not http"
-    assert_no_secret(caught.value, TOKEN, PASSWORD)
+    assert_no_secret(caught.value, *SECRETS)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [secret for secret in SECRETS if secret in logged], logged
 
 
 # -- the rate-limit slot is taken when the request is sent --------------------------------
