@@ -313,3 +313,42 @@ def test_the_cli_does_not_print_a_urls_userinfo(
     captured = capsys.readouterr()
     assert "SECRET-3" not in captured.out + captured.err
     assert variable in captured.err
+
+
+# -- a 409 is the ConflictError its family documents ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        ("click_to_call", errors.SessionConflictError),  # seed 003: session shared
+        ("calls.delete", errors.CallStateConflictError),  # telephony.yml: a leg's state
+        ("provisioning.accounts.get", errors.ConflictError),  # documented nowhere else
+        ("integration.calls.get", errors.ConflictError),
+        ("network_registry.business_profiles.get", errors.ConflictError),
+    ],
+)
+async def test_a_409_is_the_conflict_its_family_documents(
+    loopback: Start, tmp_path: Path, operation: str, expected: type[errors.ConflictError]
+) -> None:
+    async def conflict(request: web.Request) -> web.Response:
+        if request.path == "/appserver/rest/user/null":
+            response = web.Response(text="")
+            response.set_cookie("JSESSIONID", "s1")
+            return response
+        return web.json_response({"code": 409, "message": "in the way"}, status=409)
+
+    server = await loopback(conflict)
+    async with Vonage(
+        vbc_auth=BearerToken(TOKEN),
+        vbc_url=str(server.make_url("/t/vbc.prod")),
+        network_registry_auth=BasicAuth("key", PASSWORD),
+        network_registry_url=str(server.make_url("/nr")),
+        legacy_auth=SessionLogin("alice", PASSWORD),
+        legacy_url=str(server.url),
+        retry=FAST,
+    ) as client:
+        with pytest.raises(errors.ConflictError) as caught:
+            await run_operation(client, operation, tmp_path / "x.mp3")
+    assert type(caught.value) is expected
+    assert (caught.value.status, caught.value.message) == (409, "in the way")

@@ -31,7 +31,7 @@ _ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
     401: errors.AuthenticationError,
     403: errors.PermissionDeniedError,
     404: errors.NotFoundError,
-    409: errors.SessionConflictError,
+    409: errors.ConflictError,  # each family says what its 409 means (Service.conflict)
     422: errors.InvalidRequestError,
     429: errors.RateLimitedError,
 }
