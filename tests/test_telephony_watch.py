@@ -365,6 +365,27 @@ async def test_a_refused_grant_ends_the_watch(
     assert "s3cret" not in str(caught.value) and "app-secret" not in str(caught.value)
 
 
+async def test_a_strategy_with_no_grant_left_ends_the_watch() -> None:
+    # Only a refresh token: once the endpoint turns it down (here with an OAuth error that
+    # alone would not be fatal) no grant is left to try, and the watch must not go on for ever.
+    server = CallsServer()
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    base = str(test_server.make_url("")).rstrip("/")
+    auth = OAuth2("app", "app-secret", refresh_token="rt-1", token_url=base + "/token")
+    client = Vonage(vbc_auth=auth, vbc_url=base + "/t/vbc.prod")
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.token_faults.append("temporarily_unavailable")
+    server.tokens.clear()
+    with pytest.raises(errors.AuthenticationError) as caught:
+        await asyncio.wait_for(recorder.task, 5)
+    assert caught.value.error == "invalid_grant"
+    assert "no usable grant left" in str(caught.value)
+    await client.aclose()
+    await test_server.close()
+
+
 # -- rule 6: closing the client mid-walk ends every watch cleanly ---------------------------
 
 

@@ -299,6 +299,7 @@ class OAuth2(Auth):
                 method="POST",
                 url=self.token_url,
                 message="no usable grant left: the refresh token was refused or spent",
+                code="invalid_grant",  # as refused as a grant can be: nothing is left to try
             )
         await self._grant(
             send,
