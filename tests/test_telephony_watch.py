@@ -33,6 +33,21 @@ FAST = Backoff(initial=0.01, maximum=0.05)
 PATH = "/t/vbc.prod/telephony/v3/cc/accounts/{account}/calls"
 
 
+# What a proxy or a broken server may answer instead of a page (issue 22, rule 4).
+BAD_ANSWERS: dict[str, tuple[int, str, bytes]] = {
+    "408": (408, "text/html", b"<html>Request Timeout</html>"),
+    "302": (302, "text/html", b""),
+    "304": (304, "application/json", b""),
+    "empty": (200, "application/json", b""),
+    "html": (200, "text/html", b"<html><body>Service Unavailable</body></html>"),
+    # UTF-16 cut mid-character: no encoding JSON allows reads it
+    "utf16": (200, "application/json", '{"calls": [], "pages": "1"}'.encode("utf-16")[:-1]),
+    "{}": (200, "application/json", b"{}"),
+    "deep": (200, "application/json", b'{"calls": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    "truncated": (200, "application/json", b'{"calls": [{"call_id": "x'),
+}
+
+
 class CallsServer:
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
@@ -100,6 +115,12 @@ class CallsServer:
             if fault == "bad-item":
                 return web.json_response(
                     {"calls": [{"call_id": "x", "start_time": "eu"}], "pages": "1"}
+                )
+            if fault in BAD_ANSWERS:
+                status, content_type, body = BAD_ANSWERS[fault]
+                headers = {"Location": "/elsewhere"} if 300 <= status < 400 else None
+                return web.Response(
+                    status=status, body=body, content_type=content_type, headers=headers
                 )
             if fault == "reset":
                 assert request.transport is not None
@@ -298,6 +319,26 @@ async def test_a_malformed_answer_is_retried_not_fatal(
     assert not server.faults and not recorder.task.done()
     await recorder.stop()
     assert recorder.count(CallStarted) == Counter(["later"])  # "x" never counted as a call
+
+
+@pytest.mark.parametrize("fault", sorted(BAD_ANSWERS))
+async def test_a_bad_answer_is_retried_and_ends_no_live_call(
+    calls_server: tuple[CallsServer, Vonage], fault: str
+) -> None:
+    server, client = calls_server
+    server.add("lives-on", "answered")
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.faults.extend([fault, fault])
+    await recorder.until(lambda: not server.faults)
+    server.add("later")
+    await recorder.until(lambda: recorder.count(CallStarted)["later"])
+    assert not recorder.task.done()
+    await recorder.stop()
+    # A bad answer is not an empty list: the call that lives on was neither ended nor
+    # started twice.
+    assert recorder.count(CallEnded) == Counter(), recorder.seen
+    assert recorder.count(CallStarted) == Counter(["later"])
 
 
 # -- issue 22, rule 2: tokens expire or are revoked at any time; only a refused grant ends --

@@ -16,6 +16,7 @@ CallEnded comes one interval later). A call that fits on one page ends at the fi
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
@@ -100,6 +101,10 @@ class ActiveCallsSource(PollSource):
             self._account_id, extension=self._extension, page_size=self._page_size
         )
         async for page in pager.pages():
+            if not _lists_calls(page.raw):
+                # ``{}`` (or a page without its list) is a bad answer, not an empty account:
+                # taken as one it would end every live call, then start them again.
+                raise errors.DecodeError("Telephony answered a page without its calls list")
             walked += 1
             if total is None:
                 total = page.total_items
@@ -158,6 +163,16 @@ class ActiveCallsSource(PollSource):
 
     def change_tests(self) -> tuple[Changed, Changed]:
         return super().change_tests()[0], _call_changed  # no extensions are observed here
+
+
+def _lists_calls(body: Any) -> bool:
+    """Whether a page holds a ``calls`` list (at its top or under ``_embedded``)."""
+    if not isinstance(body, Mapping):
+        return False
+    embedded = body.get("_embedded")
+    return isinstance(body.get("calls"), list) or (
+        isinstance(embedded, Mapping) and isinstance(embedded.get("calls"), list)
+    )
 
 
 def _call_changed(before: Call, after: Call) -> bool:
