@@ -490,3 +490,41 @@ async def test_a_chosen_interval_that_cannot_fit_is_said_once_at_start(
         await recorder.stop()
     said = [r for r in caplog.records if "quota" in r.getMessage()]
     assert len(said) == 1 and "0.5" in said[0].getMessage()
+
+
+# -- a walk that finishes after its watch stopped leaves nothing for the next watch ---------
+
+
+async def test_a_walk_finishing_after_a_reset_leaves_no_stale_calls(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    from vonage_async.telephony._watch import ActiveCallsSource
+
+    # The hub forgets (resets the source) as soon as its last consumer leaves, then cancels
+    # its loop; a walk whose last page arrives in between used to store its calls after the
+    # reset, and the next watch carried them (a call that had ended shown as live) or took a
+    # first slip between pages for a second absence (a live call ended).
+    server, client = calls_server
+    for call_id in ("a", "b", "c"):
+        server.add(call_id)
+    source = ActiveCallsSource(
+        client.telephony.calls,
+        account_id="self",
+        extension=None,
+        interval=0.01,
+        page_size=1,
+        quota=None,
+    )
+    server.delay = 0.1
+    walk = asyncio.create_task(source.read(None, first=True))
+    for _ in range(500):
+        if server.requests >= 3:  # the last page is on its way
+            break
+        await asyncio.sleep(0.01)
+    source.reset()
+    await walk
+    server.delay = 0.0
+    del server.calls["a"]  # ended while nobody watched
+    fresh = await source.read(None, first=True)
+    assert fresh is not None
+    assert sorted(call_id for _, call_id in fresh.calls) == ["b", "c"], "a stale call carried"

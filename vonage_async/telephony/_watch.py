@@ -83,6 +83,7 @@ class ActiveCallsSource(PollSource):
         self._last: dict[str, Call] = {}
         self._carried: set[str] = set()
         self._started = False
+        self._resets = 0  # a walk that outlives a reset must not store what it saw
         self.configure(interval=interval, page_size=page_size)
 
     @property
@@ -94,6 +95,7 @@ class ActiveCallsSource(PollSource):
             self._started = True
             if self._chosen:
                 warn_if_over(self.base_interval, self._quota)
+        resets = self._resets
         seen: dict[str, Call] = {}
         total: int | None = None
         walked = 0
@@ -114,6 +116,11 @@ class ActiveCallsSource(PollSource):
         if total is not None and total != len(seen):
             # A call moved between pages mid-walk: a missing one would look ended.
             raise _Inconsistent(f"walk found {len(seen)} calls, the server counted {total}")
+        if resets != self._resets:
+            # The watch stopped (its hub forgot) while this walk's last page was on its way:
+            # stored, these calls would be carried into the next watch, or a first slip
+            # between pages there taken for a second absence.
+            return None
         carried: set[str] = set()
         if walked > 1:
             # Pages are not read atomically: a live call can slip between two of them. One
@@ -131,6 +138,7 @@ class ActiveCallsSource(PollSource):
         )
 
     def reset(self) -> None:
+        self._resets += 1
         self._last.clear()
         self._carried.clear()
         self._started = False
