@@ -46,7 +46,7 @@ class DashServer:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.faults: deque[str] = deque()
         self.always: str | None = None  # a fault for every dashui request
-        self.login_faults: deque[str] = deque()  # "500": the next login fails
+        self.login_faults: deque[str] = deque()  # "500" or "408": the next login fails
         self.password = PASSWORD
         self.logins = 0
         self.polls = 0
@@ -125,8 +125,11 @@ class DashServer:
 
     async def login(self, request: web.Request) -> web.Response:
         self.logins += 1
-        if self.login_faults and self.login_faults.popleft() == "500":
+        fault = self.login_faults.popleft() if self.login_faults else None
+        if fault == "500":
             return web.Response(status=500, text="LOGIN SERVICE DOWN")
+        if fault == "408":  # a gateway's request timeout on the login itself
+            return web.Response(status=408, text="Request Timeout")
         if request.headers.get("login") != USERNAME or request.headers.get("password") != (
             self.password
         ):

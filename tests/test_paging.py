@@ -165,12 +165,15 @@ async def test_cursor_pages_follow_the_next_link(
     assert all(r.query["type"] == "business" for r in server.requests)
 
 
+@pytest.mark.parametrize("scheme_relative", [False, True])
 @pytest.mark.parametrize("style", ["cursor", "telephony"])
 async def test_a_next_link_to_another_origin_is_refused(
-    loopback: Start, service: Any, style: str
+    loopback: Start, service: Any, style: str, scheme_relative: bool
 ) -> None:
     elsewhere = await loopback(hal_handler(10))
     foreign = str(elsewhere.make_url("/t/vbc.prod/steal?page=2"))
+    if scheme_relative:  # "//host/...": another host, whatever the scheme
+        foreign = foreign.removeprefix("http:")
 
     async def handler(request: web.Request) -> web.Response:
         if style == "cursor":

@@ -7,6 +7,8 @@ framework will send), never the project's emulator.
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from aiohttp import web
 
 from vonage_async import (
     Backoff,
+    BasicAuth,
     BearerToken,
     OAuth2,
     RateLimit,
@@ -52,30 +55,61 @@ def assert_no_secret(exc: BaseException, *secrets: str) -> None:
 # -- 3xx is never followed and never a success ---------------------------------------------
 
 
-def redirecting(target: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+def redirecting(target: str, status: int = 302) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         if request.path == "/appserver/rest/user/null":  # the legacy login itself succeeds
             response = web.Response(text="")
             response.set_cookie("JSESSIONID", "s1")
             return response
-        raise web.HTTPFound(target)
+        return web.Response(status=status, headers={"Location": target})
 
     return handler
 
 
-@pytest.mark.parametrize("operation", ["click_to_call", "recordings.download", "calls.delete"])
+OPERATIONS = [
+    "click_to_call",
+    "recordings.download",
+    "calls.delete",
+    "provisioning.accounts.get",
+    "integration.calls.get",
+    "network_registry.business_profiles.get",
+    "network_registry.business_profiles.delete",
+]
+
+
+async def run_operation(client: Vonage, operation: str, mp3: Path) -> None:
+    if operation == "click_to_call":
+        await client.legacy.click_to_call("5551234567")
+    elif operation == "recordings.download":
+        await client.legacy.recordings.download("4182737411359658008242", mp3)
+    elif operation == "calls.delete":
+        await client.telephony.calls.delete("self", "c1")
+    elif operation == "provisioning.accounts.get":
+        await client.provisioning.accounts.get("self")
+    elif operation == "integration.calls.get":
+        await client.integration.calls.get("c1")
+    elif operation == "network_registry.business_profiles.get":
+        await client.network_registry.business_profiles.get("bp1")
+    else:
+        await client.network_registry.business_profiles.delete("bp1")
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 308])
+@pytest.mark.parametrize("operation", OPERATIONS)
 async def test_a_redirect_raises_with_its_location_redacted(
-    loopback: Start, tmp_path: Path, operation: str
+    loopback: Start, tmp_path: Path, operation: str, status: int
 ) -> None:
     async def nothing(request: web.Request) -> web.Response:
         return web.json_response({})
 
     elsewhere = await loopback(nothing)
     target = elsewhere.make_url("/landing").with_user("u").with_password(PASSWORD)
-    server = await loopback(redirecting(str(target.with_query(access_token=TOKEN))))
+    server = await loopback(redirecting(str(target.with_query(access_token=TOKEN)), status))
     client = Vonage(
         vbc_auth=BearerToken(TOKEN),
         vbc_url=str(server.make_url("/t/vbc.prod")),
+        network_registry_auth=BasicAuth("key", PASSWORD),
+        network_registry_url=str(server.make_url("/nr")),
         legacy_auth=SessionLogin("alice", PASSWORD),
         legacy_url=str(server.url),
         retry=FAST,
@@ -83,31 +117,30 @@ async def test_a_redirect_raises_with_its_location_redacted(
     mp3 = tmp_path / "call.mp3"
     async with client:
         with pytest.raises(UnexpectedRedirectError) as caught:
-            if operation == "click_to_call":
-                await client.legacy.click_to_call("5551234567")
-            elif operation == "recordings.download":
-                await client.legacy.recordings.download("4182737411359658008242", mp3)
-            else:
-                await client.telephony.calls.delete("self", "c1")
+            # A 304 to a request that asked for no such thing is no success either: it made
+            # calls.delete() return an empty model and download() save an empty MP3.
+            await run_operation(client, operation, mp3)
 
     error = caught.value
     assert isinstance(error, errors.HTTPError)
-    assert error.status == 302
+    assert error.status == status
     assert error.location is not None and error.location.endswith("/landing?access_token=***")
     assert_no_secret(error, TOKEN, PASSWORD)
     assert not mp3.exists()  # the redirect page was not saved as the recording
     assert elsewhere.count() == 0
 
 
-async def test_a_304_is_still_an_answer_not_a_redirect(loopback: Start, service: Any) -> None:
+async def test_a_304_is_an_answer_only_where_asked_for(loopback: Start, service: Any) -> None:
     async def not_modified(request: web.Request) -> web.Response:
         return web.Response(status=304)
 
     server = await loopback(not_modified)
     async with Vonage(vbc_auth=BearerToken(TOKEN), vbc_url=str(server.make_url("/t"))) as client:
         svc = service(client)
-        response = await svc.request("GET", svc.url("things"))
-    assert response.status == 304
+        response = await svc.request("GET", svc.url("things"), not_modified=True)  # dashui
+        assert response.status == 304
+        with pytest.raises(UnexpectedRedirectError):
+            await svc.request("GET", svc.url("things"))
 
 
 # -- malformed answers: no request header in the cause chain -------------------------------
@@ -122,15 +155,28 @@ MALFORMED = {
 }
 
 
+SESSION = "JS-SECRET-4"
+API_SECRET = "api-SECRET-5"
+REFRESH = "rt-SECRET-6"
+CLIENT_SECRET = "cs-SECRET-7"
+LOGIN_OK = (
+    b"HTTP/1.1 200 OK\r\nSet-Cookie: JSESSIONID=" + SESSION.encode() + b"; Path=/\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
 @pytest.fixture
-async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
+async def raw_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Answers ``answer`` to everything (with ``login_ok``, the legacy login succeeds with a
+    session cookie, so that the requests after it carry the cookie)."""
     servers: list[asyncio.Server] = []
 
-    async def start(answer: bytes) -> str:
+    async def start(answer: bytes, login_ok: bool = False) -> str:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
-                await reader.readuntil(b"\r\n\r\n")
-                writer.write(answer)
+                head = await reader.readuntil(b"\r\n\r\n")
+                login = login_ok and head.startswith(b"GET /appserver/rest/user/null ")
+                writer.write(LOGIN_OK if login else answer)
                 await writer.drain()
             except (ConnectionError, asyncio.IncompleteReadError):
                 pass
@@ -147,27 +193,50 @@ async def raw_server() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
         await server.wait_closed()
 
 
+SECRETS = (
+    TOKEN,
+    PASSWORD,
+    SESSION,
+    API_SECRET,
+    REFRESH,
+    CLIENT_SECRET,
+    base64.b64encode(f"key:{API_SECRET}".encode()).decode(),
+)
+
+
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
-@pytest.mark.parametrize("family", ["vbc", "legacy login"])
+@pytest.mark.parametrize(
+    "family", ["vbc", "legacy login", "legacy session", "network registry", "oauth token"]
+)
 async def test_a_malformed_answer_is_a_transport_error_without_secrets(
-    raw_server: Any, kind: str, family: str
+    raw_server: Any, caplog: pytest.LogCaptureFixture, kind: str, family: str
 ) -> None:
-    url = await raw_server(MALFORMED[kind])
+    url = await raw_server(MALFORMED[kind], login_ok=family == "legacy session")
+    vbc_auth: Any = BearerToken(TOKEN)
+    if family == "oauth token":
+        vbc_auth = OAuth2("app", CLIENT_SECRET, refresh_token=REFRESH, token_url=url + "/token")
     client = Vonage(
-        vbc_auth=BearerToken(TOKEN),
+        vbc_auth=vbc_auth,
         vbc_url=url + "/t/vbc.prod",
+        network_registry_auth=BasicAuth("key", API_SECRET),
+        network_registry_url=url + "/nr",
         legacy_auth=SessionLogin("alice", PASSWORD),
         legacy_url=url,
         retry=FAST,
     )
-    async with client:
-        with pytest.raises(errors.TransportError) as caught:
-            if family == "vbc":
-                await client.telephony.calls.get("self", "c1")
-            else:
-                await client.legacy.directory()
+    with caplog.at_level(logging.DEBUG, "vonage_async"):
+        async with client:
+            with pytest.raises(errors.TransportError) as caught:
+                if family in ("vbc", "oauth token"):
+                    await client.telephony.calls.get("self", "c1")
+                elif family == "network registry":
+                    await client.network_registry.business_profiles.get("bp1")
+                else:  # the login itself, or a request with the session's cookie
+                    await client.legacy.directory()
     assert "malformed" in str(caught.value) or kind == "not http"
-    assert_no_secret(caught.value, TOKEN, PASSWORD)
+    assert_no_secret(caught.value, *SECRETS)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert not [secret for secret in SECRETS if secret in logged], logged
 
 
 # -- the rate-limit slot is taken when the request is sent --------------------------------
@@ -244,3 +313,42 @@ def test_the_cli_does_not_print_a_urls_userinfo(
     captured = capsys.readouterr()
     assert "SECRET-3" not in captured.out + captured.err
     assert variable in captured.err
+
+
+# -- a 409 is the ConflictError its family documents ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        ("click_to_call", errors.SessionConflictError),  # seed 003: session shared
+        ("calls.delete", errors.CallStateConflictError),  # telephony.yml: a leg's state
+        ("provisioning.accounts.get", errors.ConflictError),  # documented nowhere else
+        ("integration.calls.get", errors.ConflictError),
+        ("network_registry.business_profiles.get", errors.ConflictError),
+    ],
+)
+async def test_a_409_is_the_conflict_its_family_documents(
+    loopback: Start, tmp_path: Path, operation: str, expected: type[errors.ConflictError]
+) -> None:
+    async def conflict(request: web.Request) -> web.Response:
+        if request.path == "/appserver/rest/user/null":
+            response = web.Response(text="")
+            response.set_cookie("JSESSIONID", "s1")
+            return response
+        return web.json_response({"code": 409, "message": "in the way"}, status=409)
+
+    server = await loopback(conflict)
+    async with Vonage(
+        vbc_auth=BearerToken(TOKEN),
+        vbc_url=str(server.make_url("/t/vbc.prod")),
+        network_registry_auth=BasicAuth("key", PASSWORD),
+        network_registry_url=str(server.make_url("/nr")),
+        legacy_auth=SessionLogin("alice", PASSWORD),
+        legacy_url=str(server.url),
+        retry=FAST,
+    ) as client:
+        with pytest.raises(errors.ConflictError) as caught:
+            await run_operation(client, operation, tmp_path / "x.mp3")
+    assert type(caught.value) is expected
+    assert (caught.value.status, caught.value.message) == (409, "in the way")

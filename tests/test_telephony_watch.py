@@ -33,6 +33,21 @@ FAST = Backoff(initial=0.01, maximum=0.05)
 PATH = "/t/vbc.prod/telephony/v3/cc/accounts/{account}/calls"
 
 
+# What a proxy or a broken server may answer instead of a page (issue 22, rule 4).
+BAD_ANSWERS: dict[str, tuple[int, str, bytes]] = {
+    "408": (408, "text/html", b"<html>Request Timeout</html>"),
+    "302": (302, "text/html", b""),
+    "304": (304, "application/json", b""),
+    "empty": (200, "application/json", b""),
+    "html": (200, "text/html", b"<html><body>Service Unavailable</body></html>"),
+    # UTF-16 cut mid-character: no encoding JSON allows reads it
+    "utf16": (200, "application/json", '{"calls": [], "pages": "1"}'.encode("utf-16")[:-1]),
+    "{}": (200, "application/json", b"{}"),
+    "deep": (200, "application/json", b'{"calls": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    "truncated": (200, "application/json", b'{"calls": [{"call_id": "x'),
+}
+
+
 class CallsServer:
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, Any]] = {}
@@ -100,6 +115,12 @@ class CallsServer:
             if fault == "bad-item":
                 return web.json_response(
                     {"calls": [{"call_id": "x", "start_time": "eu"}], "pages": "1"}
+                )
+            if fault in BAD_ANSWERS:
+                status, content_type, body = BAD_ANSWERS[fault]
+                headers = {"Location": "/elsewhere"} if 300 <= status < 400 else None
+                return web.Response(
+                    status=status, body=body, content_type=content_type, headers=headers
                 )
             if fault == "reset":
                 assert request.transport is not None
@@ -300,6 +321,26 @@ async def test_a_malformed_answer_is_retried_not_fatal(
     assert recorder.count(CallStarted) == Counter(["later"])  # "x" never counted as a call
 
 
+@pytest.mark.parametrize("fault", sorted(BAD_ANSWERS))
+async def test_a_bad_answer_is_retried_and_ends_no_live_call(
+    calls_server: tuple[CallsServer, Vonage], fault: str
+) -> None:
+    server, client = calls_server
+    server.add("lives-on", "answered")
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.faults.extend([fault, fault])
+    await recorder.until(lambda: not server.faults)
+    server.add("later")
+    await recorder.until(lambda: recorder.count(CallStarted)["later"])
+    assert not recorder.task.done()
+    await recorder.stop()
+    # A bad answer is not an empty list: the call that lives on was neither ended nor
+    # started twice.
+    assert recorder.count(CallEnded) == Counter(), recorder.seen
+    assert recorder.count(CallStarted) == Counter(["later"])
+
+
 # -- issue 22, rule 2: tokens expire or are revoked at any time; only a refused grant ends --
 
 
@@ -365,6 +406,27 @@ async def test_a_refused_grant_ends_the_watch(
     assert "s3cret" not in str(caught.value) and "app-secret" not in str(caught.value)
 
 
+async def test_a_strategy_with_no_grant_left_ends_the_watch() -> None:
+    # Only a refresh token: once the endpoint turns it down (here with an OAuth error that
+    # alone would not be fatal) no grant is left to try, and the watch must not go on for ever.
+    server = CallsServer()
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    base = str(test_server.make_url("")).rstrip("/")
+    auth = OAuth2("app", "app-secret", refresh_token="rt-1", token_url=base + "/token")
+    client = Vonage(vbc_auth=auth, vbc_url=base + "/t/vbc.prod")
+    recorder = Recorder(client.telephony.calls.watch(interval=0.02, backoff=FAST))
+    await recorder.until(lambda: recorder.seen)
+    server.token_faults.append("temporarily_unavailable")
+    server.tokens.clear()
+    with pytest.raises(errors.AuthenticationError) as caught:
+        await asyncio.wait_for(recorder.task, 5)
+    assert caught.value.error == "invalid_grant"
+    assert "no usable grant left" in str(caught.value)
+    await client.aclose()
+    await test_server.close()
+
+
 # -- rule 6: closing the client mid-walk ends every watch cleanly ---------------------------
 
 
@@ -428,3 +490,41 @@ async def test_a_chosen_interval_that_cannot_fit_is_said_once_at_start(
         await recorder.stop()
     said = [r for r in caplog.records if "quota" in r.getMessage()]
     assert len(said) == 1 and "0.5" in said[0].getMessage()
+
+
+# -- a walk that finishes after its watch stopped leaves nothing for the next watch ---------
+
+
+async def test_a_walk_finishing_after_a_reset_leaves_no_stale_calls(
+    calls_server: tuple[CallsServer, Vonage],
+) -> None:
+    from vonage_async.telephony._watch import ActiveCallsSource
+
+    # The hub forgets (resets the source) as soon as its last consumer leaves, then cancels
+    # its loop; a walk whose last page arrives in between used to store its calls after the
+    # reset, and the next watch carried them (a call that had ended shown as live) or took a
+    # first slip between pages for a second absence (a live call ended).
+    server, client = calls_server
+    for call_id in ("a", "b", "c"):
+        server.add(call_id)
+    source = ActiveCallsSource(
+        client.telephony.calls,
+        account_id="self",
+        extension=None,
+        interval=0.01,
+        page_size=1,
+        quota=None,
+    )
+    server.delay = 0.1
+    walk = asyncio.create_task(source.read(None, first=True))
+    for _ in range(500):
+        if server.requests >= 3:  # the last page is on its way
+            break
+        await asyncio.sleep(0.01)
+    source.reset()
+    await walk
+    server.delay = 0.0
+    del server.calls["a"]  # ended while nobody watched
+    fresh = await source.read(None, first=True)
+    assert fresh is not None
+    assert sorted(call_id for _, call_id in fresh.calls) == ["b", "c"], "a stale call carried"

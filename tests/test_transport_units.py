@@ -87,7 +87,7 @@ def sent(mocked: aioresponses, method: str) -> int:
         (401, errors.AuthenticationError),
         (403, errors.PermissionDeniedError),
         (404, errors.NotFoundError),
-        (409, errors.SessionConflictError),
+        (409, errors.ConflictError),
         (422, errors.InvalidRequestError),
         (429, errors.RateLimitedError),
         (500, errors.ServerError),

@@ -49,6 +49,8 @@ KINDS: dict[str | tuple[str, str], str] = {
     "id": ID,
     "csp_id": ID,
     "business_profile_id": ID,
+    "event_id": ID,
+    "webhook_id": ID,
     "location_id": DIGIT_ID,
     "user_id": DIGIT_ID,
     "presence_call_id": DIGIT_ID,
@@ -79,6 +81,10 @@ OTHER = {
     "caller_id", "custom_tag", "min_duration", "max_duration", "is_recorded", "plmn_id",
     "cursor",  # opaque to us; its own property test is in test_network_registry.py
     "lifecycle",
+    # the Integration Platform's (its own tests: test_integration.py, test_webhooks.py)
+    "receiver", "url", "metadata_policy", "check_interval", "renew_before", "margin", "since",
+    "delete_on_exit", "from_date", "to_date", "direction", "states", "offset", "size", "types",
+    "sort", "signing_key", "events",
 }  # fmt: skip
 
 # A valid value of each kind: the hostile values are made from it.
@@ -147,7 +153,7 @@ class Target:
         return f"{self.method}({self.parameter})"
 
 
-ROOTS = ("telephony", "provisioning", "network_registry", "legacy")
+ROOTS = ("telephony", "provisioning", "network_registry", "legacy", "integration")
 
 
 def public_methods(client: Vonage) -> Iterator[tuple[str, Callable[..., Any]]]:

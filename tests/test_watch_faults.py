@@ -113,6 +113,15 @@ async def test_a_conflict_then_a_failing_login_is_survived(
     await recorder.stop()
 
 
+async def test_a_gateway_timeout_on_the_login_is_survived(dash: DashServer, client: Vonage) -> None:
+    # A 408 is the gateway giving up, not the server refusing our credentials.
+    recorder = await started(client)
+    dash.faults.append("409")
+    dash.login_faults.extend(["408", "408"])
+    await survives(dash, recorder, "c1-2")
+    await recorder.stop()
+
+
 async def test_a_session_expiring_right_after_each_login_is_survived(
     dash: DashServer, client: Vonage
 ) -> None:

@@ -101,3 +101,56 @@ async def test_a_cancelled_aclose_still_closes_the_session_when_retried() -> Non
         session = client._transport._session
         assert session is not None and session.closed
         await events.aclose()
+
+
+# -- issue 22 rule 6: closing the client at any point leaves nothing behind ----------------
+
+
+def _ours() -> set[asyncio.Task[object]]:
+    """Tasks running the package's code (the emulator's server side aside)."""
+    found = set()
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = code.co_filename if code is not None else ""
+        if "vonage_async" in filename and "emulator" not in filename:
+            found.add(task)
+    return found
+
+
+@pytest.mark.parametrize("watcher", ["live_status", "telephony"])
+@pytest.mark.parametrize("after", [0.0, 0.005, 0.05, 0.3])
+async def test_closing_the_client_at_any_point_ends_every_watch_and_leaves_nothing(
+    watcher: str, after: float
+) -> None:
+    from vonage_async import Backoff
+
+    async with Emulator(hold=5.0) as emu:
+        for _ in range(4):
+            emu.place_call("301", "14155550100", hold_forever=True)
+        before = _ours()
+        client = emu.client()
+        if watcher == "live_status":
+            watch = client.legacy.live_status.watch(backoff=Backoff(0.01, 0.05))
+        else:  # a walk of several pages, one request each
+            watch = client.telephony.calls.watch(interval=0.01, page_size=1)
+        seen: list[object] = []
+
+        async def consume() -> None:
+            async for event in watch:
+                seen.append(event)
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(after)  # before the first read, mid-walk, during a held poll...
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(client.aclose(), 1.0)
+        await asyncio.wait_for(consumer, 1.0)  # ended cleanly: no error raised out of it
+        assert loop.time() - started < 1.0
+        assert client.closed
+        session = client._transport._session
+        assert session is None or (session.closed and session.connector is None)
+        await asyncio.sleep(0)
+        assert _ours() - before == set(), _ours() - before
+        consumer.cancel()  # cancelling again after the end changes nothing
+        await asyncio.sleep(0)
+        assert consumer.done() and consumer.exception() is None

@@ -33,7 +33,7 @@ _ERROR_BY_STATUS: dict[int, type[errors.HTTPError]] = {
     401: errors.AuthenticationError,
     403: errors.PermissionDeniedError,
     404: errors.NotFoundError,
-    409: errors.SessionConflictError,
+    409: errors.ConflictError,  # each family says what its 409 means (Service.conflict)
     422: errors.InvalidRequestError,
     429: errors.RateLimitedError,
 }
@@ -59,6 +59,8 @@ class Request:
     family: str | None = None  # for the hooks; None for a token request or login
     attempts: int = 0
     last: RequestEvent | None = None  # how the previous attempt ended, for on_retry
+    # Whether a 304 is an answer here (a Live Status poll); anywhere else it is a 3xx.
+    not_modified: bool = False
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {errors.redact_url(self.url)}>"

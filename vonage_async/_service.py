@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
-from . import _validation as check
+from . import _validation as check, errors
 from ._converter import structure
 from ._http import Response
 from ._paging import AsyncPager, PageStyle
@@ -18,6 +18,10 @@ T = TypeVar("T")
 
 class Service:
     """One API family bound to the client's transport: its base URL, auth and rate limiter."""
+
+    #: What a 409 means in this family: Live Status's session shared by two callers, a
+    #: Telephony call changing state, or (documented nowhere else) a plain ConflictError.
+    conflict: type[errors.ConflictError] = errors.ConflictError
 
     def __init__(self, transport: Transport, binding: Binding, base_url: URL | None = None) -> None:
         self.transport = transport
@@ -65,17 +69,33 @@ class Service:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
+        not_modified: bool = False,
     ) -> Response:
-        return await self.transport.request(
-            self.binding,
-            method,
-            url,
-            params=params,
-            json=json,
-            headers=headers,
-            timeout=timeout,
-            retry=retry,
-        )
+        try:
+            return await self.transport.request(
+                self.binding,
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=timeout,
+                retry=retry,
+                not_modified=not_modified,
+            )
+        except errors.ConflictError as exc:
+            if isinstance(exc, self.conflict):
+                raise
+            conflict = self.conflict(
+                status=exc.status,
+                method=exc.method,
+                url=exc.url,
+                message=exc.message,
+                body=exc.body,
+                code=exc.code,
+                details=exc.details,
+            )
+        raise conflict
 
     async def get_json(self, url: URL, params: Mapping[str, str] | None = None) -> Any:
         response = await self.request("GET", url, params=params)

@@ -249,13 +249,22 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         retry: bool = True,
+        not_modified: bool = False,
     ) -> Response:
         """Send through ``binding``'s auth and limiter, retrying what is safe to retry.
 
-        Error statuses raise the typed errors; anything below 400 is returned.
+        Error statuses raise the typed errors, a 3xx ``UnexpectedRedirectError`` (a 304 too,
+        unless ``not_modified``); anything else is returned.
         """
         request = Request(
-            method, url, self._headers(headers), params, json, timeout=timeout, family=binding.name
+            method,
+            url,
+            self._headers(headers),
+            params,
+            json,
+            timeout=timeout,
+            family=binding.name,
+            not_modified=not_modified,
         )
         return await self._run(binding, request, stream=False, retry=retry)
 
@@ -409,7 +418,7 @@ class Transport:
                 live.status,
                 (time.perf_counter() - started) * 1000,
             )
-        if 300 <= live.status < 400 and live.status != 304:  # 304 answers a conditional poll
+        if 300 <= live.status < 400 and not (live.status == 304 and request.not_modified):
             live.release()
             raise _redirect_error(request.method, live.url, live.status, live.headers)
         if stream and live.status < 400:

@@ -299,6 +299,7 @@ class OAuth2(Auth):
                 method="POST",
                 url=self.token_url,
                 message="no usable grant left: the refresh token was refused or spent",
+                code="invalid_grant",  # as refused as a grant can be: nothing is left to try
             )
         await self._grant(
             send,
@@ -440,8 +441,8 @@ class SessionLogin(Auth):
         response = await send(
             "GET", url, headers={"login": self.username, "password": self._password}
         )
-        if response.status in (429,) or response.status >= 500:
-            # The service failing is no verdict on the credentials: a retryable error.
+        if response.status in (408, 429) or response.status >= 500:
+            # The service (or a gateway) failing is no verdict on the credentials.
             raise _http.error_for(response.status, "GET", url, response.body, response.headers)
         if response.status != 200:
             message, code, _ = _http.error_message(response.body)

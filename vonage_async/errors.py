@@ -153,8 +153,8 @@ class ConflictError(HTTPError):
 
 
 class SessionConflictError(ConflictError):
-    """409. From Live Status: the session is being used by more than one caller. From the
-    registry: the request conflicts with the current state (such as the profile limit)."""
+    """409 from the legacy API (Live Status): the session is being used by more than one
+    caller."""
 
 
 class CallStateConflictError(ConflictError):

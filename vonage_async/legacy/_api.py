@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from yarl import URL
 
-from .. import _validation as check
+from .. import _validation as check, errors
 from .._converter import structure
 from .._service import Service
 from ..errors import ValidationError
@@ -104,6 +104,8 @@ class Legacy:
     history, recordings (``recordings``) and Live Status (``live_status``)."""
 
     def __init__(self, service: Service) -> None:
+        # Seed 003's 409: "session being used by more than one API caller".
+        service.conflict = errors.SessionConflictError
         self._service = service
         self.recordings = Recordings(service)
         self.live_status = LiveStatusAPI(service)

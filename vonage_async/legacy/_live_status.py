@@ -222,7 +222,12 @@ async def request(
     if first:
         params["firstRequest"] = "true"
     response = await service.request(
-        "GET", service.path(*DASHUI_PATH), params=params, timeout=timeout, retry=retry
+        "GET",
+        service.path(*DASHUI_PATH),
+        params=params,
+        timeout=timeout,
+        retry=retry,
+        not_modified=True,  # seed 003: "No change and no other data is returned"
     )
     return None if response.status == 304 else response
 

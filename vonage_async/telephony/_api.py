@@ -116,21 +116,7 @@ class _Resource:
         return self._service.path("cc", "accounts", ("account_id", account_id), "calls", *rest)
 
     async def _request(self, method: str, url: URL, body: dict[str, Any] | None = None) -> Any:
-        try:
-            return await self._service.request(method, url, json=body)
-        except errors.SessionConflictError as exc:
-            # telephony.yml's 409: "conflict while changing state of a leg", not a Live
-            # Status session shared by two callers.
-            conflict = errors.CallStateConflictError(
-                status=exc.status,
-                method=exc.method,
-                url=exc.url,
-                message=exc.message,
-                body=exc.body,
-                code=exc.code,
-                details=exc.details,
-            )
-        raise conflict
+        return await self._service.request(method, url, json=body)  # a 409: Service.conflict
 
     async def _send(
         self, method: str, url: URL, model: type[T], body: dict[str, Any] | None = None
@@ -491,6 +477,8 @@ class Telephony:
     """VBC Telephony v3: ``calls``, ``legs`` and ``devices``."""
 
     def __init__(self, service: Service) -> None:
+        # telephony.yml's 409: "conflict while changing state of a leg".
+        service.conflict = errors.CallStateConflictError
         self._service = service
         self.calls = Calls(service)
         self.legs = Legs(service)

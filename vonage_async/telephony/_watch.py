@@ -16,7 +16,7 @@ CallEnded comes one interval later). A call that fits on one page ends at the fi
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check, errors
@@ -86,6 +86,7 @@ class ActiveCallsSource(PollSource):
         self._last: dict[str, Call] = {}
         self._carried: set[str] = set()
         self._started = False
+        self._resets = 0  # a walk that outlives a reset must not store what it saw
         self.configure(interval=interval, page_size=page_size)
 
     @property
@@ -97,10 +98,15 @@ class ActiveCallsSource(PollSource):
             self._started = True
             if self._chosen:
                 warn_if_over(self.base_interval, self._quota)
+        resets = self._resets
         seen: dict[str, Call] = {}
         total: int | None = None
         walked = 0
         async for page in self._walk(self._page_size).pages():
+            if not _lists_calls(page.raw):
+                # ``{}`` (or a page without its list) is a bad answer, not an empty account:
+                # taken as one it would end every live call, then start them again.
+                raise errors.DecodeError("Telephony answered a page without its calls list")
             walked += 1
             if total is None:
                 total = page.total_items
@@ -110,6 +116,11 @@ class ActiveCallsSource(PollSource):
         if total is not None and total != len(seen):
             # A call moved between pages mid-walk: a missing one would look ended.
             raise _Inconsistent(f"walk found {len(seen)} calls, the server counted {total}")
+        if resets != self._resets:
+            # The watch stopped (its hub forgot) while this walk's last page was on its way:
+            # stored, these calls would be carried into the next watch, or a first slip
+            # between pages there taken for a second absence.
+            return None
         carried: set[str] = set()
         if walked > 1:
             # Pages are not read atomically: a live call can slip between two of them. One
@@ -127,6 +138,7 @@ class ActiveCallsSource(PollSource):
         )
 
     def reset(self) -> None:
+        self._resets += 1
         self._last.clear()
         self._carried.clear()
         self._started = False
@@ -159,6 +171,16 @@ class ActiveCallsSource(PollSource):
 
     def change_tests(self) -> tuple[Changed, Changed]:
         return super().change_tests()[0], _call_changed  # no extensions are observed here
+
+
+def _lists_calls(body: Any) -> bool:
+    """Whether a page holds a ``calls`` list (at its top or under ``_embedded``)."""
+    if not isinstance(body, Mapping):
+        return False
+    embedded = body.get("_embedded")
+    return isinstance(body.get("calls"), list) or (
+        isinstance(embedded, Mapping) and isinstance(embedded.get("calls"), list)
+    )
 
 
 def _call_changed(before: Call, after: Call) -> bool:
