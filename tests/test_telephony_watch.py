@@ -507,9 +507,10 @@ async def test_a_walk_finishing_after_a_reset_leaves_no_stale_calls(
     server, client = calls_server
     for call_id in ("a", "b", "c"):
         server.add(call_id)
+    calls = client.telephony.calls
     source = ActiveCallsSource(
-        client.telephony.calls,
-        account_id="self",
+        lambda page_size: calls.list("self", page_size=page_size),
+        is_closed=lambda: False,
         extension=None,
         interval=0.01,
         page_size=1,
