@@ -652,9 +652,9 @@ def _shown(event: WatchEvent) -> tuple[Any, ...]:
 def test_checkpoint_restart_anywhere_changes_nothing(
     steps: list[tuple[str, str, int, bool]], data: st.DataObject
 ) -> None:
-    """A run split anywhere, some of its events taken, its checkpoint through JSON into a new receiver which first
-    re-reads part of the log before the split (the start backfill's margin): what the two
-    emit, concatenated, is what one uninterrupted receiver emits."""
+    """A run split anywhere, some of its events taken, its checkpoint through JSON into a new
+    receiver which first re-reads part of the log before the split (the start backfill's
+    margin): what the two emit, concatenated, is what one uninterrupted receiver emits."""
     split = data.draw(st.integers(0, len(steps)), label="split")
     reread = data.draw(st.integers(0, split), label="reread from")
     mid = data.draw(st.integers(0, split), label="taken after")

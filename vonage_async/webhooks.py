@@ -5,7 +5,8 @@
   the SDK's watch events (``CallStarted``/``CallUpdated``/``CallEnded``, keyed by call id).
 - :class:`Subscription` (``client.integration.subscribe(receiver, url=...)``) keeps a webhook
   registered, renewed and healthy, and reads the event log back after any gap, so that each call
-  is started and ended exactly once across outages and restarts.
+  is started and ended exactly once across outages and restarts (across a restart, with
+  :meth:`WebhookReceiver.checkpoint` saved and passed back).
 """
 
 from __future__ import annotations
@@ -246,6 +247,15 @@ class WebhookReceiver(AsyncScoped):
     gets 200 and is dropped; a backlog over ``max_pending`` gets 503, so the platform retries.
     ``async for event in receiver.events()`` consumes ``CallStarted``/``CallUpdated``/
     ``CallEnded`` (extension None, ``call`` the :class:`~vonage_async.integration.Event`).
+
+    Restarts: what the receiver has taken lives in the process unless you save it.
+    ``receiver.checkpoint()`` returns it as plain JSON data (calls in progress and the records
+    seen of each, ended call ids and taken ``deliveryId``s, each bounded by ``remember``; the
+    last delivery's time; events queued but not yet taken). Save it after handling the events
+    you took (after each, or periodically) and pass it back as ``checkpoint=`` on restart: the
+    subscription's start backfill then repeats nothing already handled, and what was handled
+    after the last save is delivered again (at least once). A malformed checkpoint raises
+    ``ValidationError`` naming ``checkpoint``.
     """
 
     def __init__(
@@ -458,7 +468,10 @@ class Subscription(AsyncScoped):
     On start it adopts the webhook registered for ``url`` (a registration at that URL under
     another signing key is removed) or creates one, then reads the event log since the gap
     (``statistics.lastSuccess`` or the receiver's own last delivery, whichever is earlier, less
-    ``margin`` seconds; ``since`` overrides on start) into the receiver. Every
+    ``margin`` seconds; ``since`` overrides on start) into the receiver. The earlier of the two
+    is kept on purpose: a receiver restored from a checkpoint has the checkpoint's last
+    delivery, and what was accepted after that save (``lastSuccess`` counts it) must be read
+    again; the restored state makes the overlap repeat nothing. Every
     ``check_interval`` seconds it renews the webhook when less than ``renew_before`` is left
     before ``expireAt`` or when the platform marked it failed, and backfills after a failure or
     expiry. ``delete_on_exit`` removes the webhook when the subscription stops.
