@@ -5,7 +5,8 @@
   the SDK's watch events (``CallStarted``/``CallUpdated``/``CallEnded``, keyed by call id).
 - :class:`Subscription` (``client.integration.subscribe(receiver, url=...)``) keeps a webhook
   registered, renewed and healthy, and reads the event log back after any gap, so that each call
-  is started and ended exactly once across outages and restarts.
+  is started and ended exactly once across outages and restarts (across a restart, with
+  :meth:`WebhookReceiver.checkpoint` saved and passed back).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from aiohttp import web
 
 from . import _validation as check, errors
-from ._converter import structure
+from ._converter import structure, unstructure, wire_name
 from ._events import CallEnded, CallStarted, CallUpdated, WatchEvent
 from ._lifecycle import AsyncScoped
 from .integration._models import Event, EventState, MetadataPolicy, Webhook
@@ -149,6 +151,87 @@ class _CallTracker:
 
 _CLOSED = object()
 
+# -- checkpoints: plain JSON data ------------------------------------------------------------------
+
+CHECKPOINT_VERSION = 1
+_KINDS: dict[str, type[WatchEvent]] = {
+    "started": CallStarted,
+    "updated": CallUpdated,
+    "ended": CallEnded,
+}
+_KIND_NAMES = {cls: name for name, cls in _KINDS.items()}
+
+
+def _event_data(event: Event) -> dict[str, Any]:
+    """``event`` as JSON data that structures back to an equal event."""
+    data: dict[str, Any] = unstructure(event)
+    for field in attrs.fields(Event):
+        value = getattr(event, field.name)
+        if isinstance(value, datetime):  # the converter writes whole epoch seconds: keep it all
+            data[wire_name(Event, field)] = value.isoformat()
+        elif isinstance(value, str) and value.__class__ is not str:  # an enum: its text
+            data[wire_name(Event, field)] = str.__str__(value)
+    return data
+
+
+def _bad(problem: str) -> errors.ValidationError:
+    return errors.ValidationError("checkpoint", problem)
+
+
+def _event_of(data: Any) -> Event:
+    event = structure(data, Event, what="a checkpoint's event")
+    if not isinstance(event.id, str):
+        raise _bad("an event has no call id")
+    return event
+
+
+def _ids(data: Any, what: str) -> list[str]:
+    if not isinstance(data, list) or not all(isinstance(i, str) for i in data):
+        raise _bad(f"{what} must be a list of ids")
+    return data
+
+
+_CallState = tuple[dict[str, Event], dict[str, "collections.Counter[Event]"], list[str]]
+
+
+def _restore(
+    checkpoint: Mapping[str, Any],
+) -> tuple[_CallState, list[str], datetime | None, list[WatchEvent]]:
+    if not isinstance(checkpoint, Mapping):
+        raise _bad("expected the mapping checkpoint() returned")
+    if checkpoint.get("version") != CHECKPOINT_VERSION:
+        raise _bad(f"unknown version {checkpoint.get('version')!r}")
+    try:
+        active = {key: _event_of(data) for key, data in checkpoint["active"].items()}
+        seen: dict[str, collections.Counter[Event]] = {}
+        for key, pairs in checkpoint["seen"].items():
+            counter = seen[key] = collections.Counter()
+            for data, count in pairs:
+                if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                    raise _bad("a seen count must be a positive integer")
+                counter[_event_of(data)] += count
+        pending: list[WatchEvent] = []
+        for item in checkpoint["pending"]:
+            kind = _KINDS[item["kind"]]
+            call = _event_of(item["call"])
+            if kind is CallUpdated:
+                pending.append(CallUpdated(None, call, _event_of(item["previous"])))
+            else:
+                pending.append(kind(None, call))  # type: ignore[call-arg]
+        ended = _ids(checkpoint["ended"], "ended")
+        deliveries = _ids(checkpoint["deliveries"], "deliveries")
+        last = checkpoint["last_delivery"]
+        last_delivery = None if last is None else datetime.fromisoformat(last)
+    except errors.ValidationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, errors.DecodeError) as exc:
+        raise _bad(f"malformed ({type(exc).__name__}: {exc})") from None
+    if any(key != event.id for key, event in active.items()):
+        raise _bad("an active call is keyed by another call's id")
+    if last_delivery is not None and last_delivery.tzinfo is None:
+        raise _bad("last_delivery must carry its UTC offset")
+    return (active, seen, ended), deliveries, last_delivery, pending
+
 
 class WebhookReceiver(AsyncScoped):
     """Takes signed webhook deliveries and yields watch events.
@@ -164,6 +247,15 @@ class WebhookReceiver(AsyncScoped):
     gets 200 and is dropped; a backlog over ``max_pending`` gets 503, so the platform retries.
     ``async for event in receiver.events()`` consumes ``CallStarted``/``CallUpdated``/
     ``CallEnded`` (extension None, ``call`` the :class:`~vonage_async.integration.Event`).
+
+    Restarts: what the receiver has taken lives in the process unless you save it.
+    ``receiver.checkpoint()`` returns it as plain JSON data (calls in progress and the records
+    seen of each, ended call ids and taken ``deliveryId``s, each bounded by ``remember``; the
+    last delivery's time; events queued but not yet taken). Save it after handling the events
+    you took (after each, or periodically) and pass it back as ``checkpoint=`` on restart: the
+    subscription's start backfill then repeats nothing already handled, and what was handled
+    after the last save is delivered again (at least once). A malformed checkpoint raises
+    ``ValidationError`` naming ``checkpoint``.
     """
 
     def __init__(
@@ -174,6 +266,7 @@ class WebhookReceiver(AsyncScoped):
         max_pending: int = 100_000,
         remember: int = 100_000,
         max_body: int = 256 * 1024,
+        checkpoint: Mapping[str, Any] | None = None,
     ) -> None:
         self._key = _key_bytes(signing_key)
         if not isinstance(path, str) or not path.startswith("/"):
@@ -198,6 +291,50 @@ class WebhookReceiver(AsyncScoped):
         self.accepted = 0
         self.rejected = 0
         self.duplicates = 0
+        if checkpoint is not None:
+            calls, deliveries, self.last_delivery, pending = _restore(checkpoint)
+            tracker = self._tracker
+            tracker.active, tracker.seen = calls[0], calls[1]
+            tracker.ended.update(dict.fromkeys(calls[2][-remember:]))
+            self._deliveries.update(dict.fromkeys(deliveries[-remember:]))
+            for item in pending:
+                self._out.put_nowait(item)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What the receiver has taken, as plain JSON data for ``checkpoint=`` on a restart.
+
+        Save it after handling the events you took from :meth:`events`: the events queued but
+        not yet taken are in it and come out again first after a restore.
+        """
+        self._drain()  # accepted deliveries enter the tracker (their events join the queue)
+        queued: list[Any] = []
+        while not self._out.empty():
+            queued.append(self._out.get_nowait())
+        for item in queued:  # put back, same order
+            self._out.put_nowait(item)
+        tracker = self._tracker
+        return {
+            "version": CHECKPOINT_VERSION,
+            "active": {key: _event_data(event) for key, event in tracker.active.items()},
+            "seen": {
+                key: [[_event_data(event), count] for event, count in counter.items()]
+                for key, counter in tracker.seen.items()
+            },
+            "ended": list(tracker.ended),
+            "deliveries": list(self._deliveries),
+            "last_delivery": self.last_delivery.isoformat() if self.last_delivery else None,
+            "pending": [
+                {
+                    "kind": _KIND_NAMES[type(item)],
+                    "call": _event_data(item.call),
+                    "previous": _event_data(item.previous)
+                    if isinstance(item, CallUpdated)
+                    else None,
+                }
+                for item in queued
+                if item is not _CLOSED
+            ],
+        }
 
     def __repr__(self) -> str:
         return f"<WebhookReceiver {self.url or self.path}>"
@@ -331,7 +468,10 @@ class Subscription(AsyncScoped):
     On start it adopts the webhook registered for ``url`` (a registration at that URL under
     another signing key is removed) or creates one, then reads the event log since the gap
     (``statistics.lastSuccess`` or the receiver's own last delivery, whichever is earlier, less
-    ``margin`` seconds; ``since`` overrides on start) into the receiver. Every
+    ``margin`` seconds; ``since`` overrides on start) into the receiver. The earlier of the two
+    is kept on purpose: a receiver restored from a checkpoint has the checkpoint's last
+    delivery, and what was accepted after that save (``lastSuccess`` counts it) must be read
+    again; the restored state makes the overlap repeat nothing. Every
     ``check_interval`` seconds it renews the webhook when less than ``renew_before`` is left
     before ``expireAt`` or when the platform marked it failed, and backfills after a failure or
     expiry. ``delete_on_exit`` removes the webhook when the subscription stops.
