@@ -27,7 +27,6 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -43,6 +42,7 @@ from ._events import (
     first_state,
 )
 from ._hooks import Hooks, PollEvent
+from ._lifecycle import AsyncScoped
 from ._transport import Backoff
 from ._watch_stats import (
     LIFECYCLE_TYPES,
@@ -541,7 +541,7 @@ E = TypeVar("E")
 W = TypeVar("W", bound="_WatchBase[Any]")
 
 
-class _WatchBase(Generic[E]):
+class _WatchBase(AsyncScoped, Generic[E]):
     def __init__(
         self, hub: Hub, extensions: Filter, *, max_queue: int = 1000, lifecycle: bool = False
     ) -> None:
@@ -590,15 +590,7 @@ class _WatchBase(Generic[E]):
             consumer.end()
             await self._hub.leave(consumer)
 
-    async def __aenter__(self: W) -> W:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.aclose()
 
 

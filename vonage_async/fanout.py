@@ -24,12 +24,12 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _validation as check, errors
 from ._events import WatchEvent, WatchState, state_from_json, state_to_json
 from ._fanout import _codec, _scripts
+from ._lifecycle import AsyncScoped
 from ._transport import Backoff, RateLimit
 from ._watch import Filter, Hub, PollSource, Watch
 
@@ -118,7 +118,7 @@ class Delivery:
         self.acked = True
 
 
-class RedisFanout:
+class RedisFanout(AsyncScoped):
     """One poller among replicas, its events in a Redis stream. ``async with`` joins the
     election; ``is_leader`` says whether this replica polls now; ``events()`` reads.
 
@@ -189,19 +189,13 @@ class RedisFanout:
     def _lease_fresh(self) -> bool:
         return time.monotonic() - self._renewed < self.lease_ttl * 2 / 3
 
-    async def __aenter__(self) -> RedisFanout:
+    async def _open(self) -> None:
         self._redis = _connect(self._redis_arg)
         self._lease_redis = _connect(self._redis_arg)
         if self.lead:
             self._task = asyncio.ensure_future(self._elect())
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _close(self) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
