@@ -225,8 +225,11 @@ class Checker:
                     self._end(key, poll.at)
 
     def _page(self, poll: Poll) -> None:
-        # A walk is page 1 and then every other page (in any order: pages may be fetched
-        # concurrently); page 1 again starts a new walk (the last one failed).
+        # The emulator reaches a page only through the previous page's next_page_uri (an
+        # opaque token), so a walk is page 1, 2, ... in order, and it ends at the page that
+        # by its own count is the last: the list may have grown or shrunk since page 1
+        # counted its pages (a page 2 that counts 3 pages links to a page 3, which the
+        # watcher reads). Page 1 again starts a new walk (the last one failed).
         if poll.page == 1:
             self._walks[poll.extension] = (poll, {1: poll})
         elif poll.extension in self._walks:
@@ -234,7 +237,7 @@ class Checker:
         else:
             return
         first, pages = self._walks[poll.extension]
-        if len(pages) < first.pages:
+        if poll.page < poll.pages or any(n not in pages for n in range(1, poll.page)):
             return
         del self._walks[poll.extension]
         calls: dict[Key, str] = {}
@@ -243,7 +246,7 @@ class Checker:
         if len(calls) != first.total:
             return  # the list moved under the walk: not a successful poll
         self.report.polls += 1
-        self._walk(poll.extension, calls, max(p.at for p in pages.values()), first.pages > 1)
+        self._walk(poll.extension, calls, max(p.at for p in pages.values()), len(pages) > 1)
 
     def _walk(self, hub: str | None, calls: dict[Key, str], at: float, paged: bool) -> None:
         for key in calls:
