@@ -436,14 +436,6 @@ class LiveStatusAPI:
         )
 
 
-def _check_settings(poll_timeout: float, max_conflicts: int) -> None:
-    if isinstance(poll_timeout, bool) or not isinstance(poll_timeout, (int, float)):
-        raise errors.ValidationError("poll_timeout", "must be a number of seconds")
-    if not poll_timeout > 0:
-        raise errors.ValidationError("poll_timeout", "must be positive (and exceed the hold)")
-    check.int_range("max_conflicts", max_conflicts, 0)
-
-
 def _document(snapshot: Snapshot, last: LiveStatusDocument | None) -> LiveStatusDocument:
     """A Live Status document from a watch's Snapshot (counts from the last document read)."""
     return LiveStatusDocument(

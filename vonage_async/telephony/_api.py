@@ -74,10 +74,6 @@ def _endpoint(name: str, value: Any, allowed: frozenset[EndpointType]) -> dict[s
     return {"destination": endpoint.destination, "type": endpoint.type.value}
 
 
-def _dtmf(name: str, digits: Any) -> str:
-    return check.dtmf(name, digits)
-
-
 def _window(
     page_size: int | None, order: Order | None, start_time: Moment | None, end_time: Moment | None
 ) -> dict[str, Any]:
@@ -367,7 +363,7 @@ class Legs(_Resource):
         if to is not None:
             body["to"] = _endpoint("to", to, _CONTACT | {EndpointType.LEG})
         if dtmf is not None:
-            body["dtmf"] = _dtmf("dtmf", dtmf)
+            body["dtmf"] = check.dtmf("dtmf", dtmf)
         if stream is not None:
             if not isinstance(stream, bool):
                 raise errors.ValidationError("stream", f"expected True or False, got {stream!r}")
@@ -397,7 +393,7 @@ class Legs(_Resource):
 
     async def send_dtmf(self, account_id: str, call_id: str, leg_id: str, digits: str) -> LegUpdate:
         """Send DTMF tones on a call leg: ``{"dtmf": digits}`` (0-9, ``*``, ``#``, pauses)."""
-        return await self.update(account_id, call_id, leg_id, dtmf=_dtmf("digits", digits))
+        return await self.update(account_id, call_id, leg_id, dtmf=check.dtmf("digits", digits))
 
     async def play(self, account_id: str, call_id: str, leg_id: str, stream_url: str) -> LegUpdate:
         """Play a sound into a call leg: ``{"stream": true, "stream_url": ...}``."""
