@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from aiohttp import web
 
+from ._serve import serve
+
 if TYPE_CHECKING:
     from ._watch import Watch
 
@@ -37,16 +39,7 @@ class HealthServer:
     async def start(self) -> tuple[str, int]:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
+        self._runner, host, port = await serve(app, self._host, self._port)
         self.address = (host, port)
         return self.address
 

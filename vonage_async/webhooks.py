@@ -29,6 +29,7 @@ from . import _validation as check, errors
 from ._converter import structure, unstructure, wire_name
 from ._events import CallEnded, CallStarted, CallUpdated, WatchEvent
 from ._lifecycle import AsyncScoped
+from ._serve import serve
 from .integration._models import Event, EventState, MetadataPolicy, Webhook
 
 if TYPE_CHECKING:
@@ -426,15 +427,7 @@ class WebhookReceiver(AsyncScoped):
         """Serve on ``host:port`` (0: a free port); answers the URL of ``path``."""
         if self._runner is not None:
             raise RuntimeError("the receiver is already running")
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
+        self._runner, bound_host, bound_port = await serve(self.app, host, port)
         self.url = f"http://{bound_host}:{bound_port}{self.path}"
         return self.url
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from .._lifecycle import AsyncScoped
+from .._serve import serve
 from . import _integration, _legacy, _provisioning, _registry, _telephony
 from ._auth import Credentials, Sessions, Tokens, auth_middleware, authorize, legacy_login, token
 from ._common import CONTEXT, REGISTRY_PREFIX, VBC_PREFIX, Context
@@ -105,16 +106,7 @@ class Emulator(AsyncScoped):
         if self._runner is not None:
             return self
         self._context.closing.clear()
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
+        self._runner, host, port = await serve(self.app, self.host, self.port)
         self.port = port
         self.url = f"http://{host}:{port}"
         if self._simulate_on_start:
