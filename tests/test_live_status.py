@@ -27,10 +27,9 @@ from vonage_async._events import (
     WatchState,
     diff_states,
 )
-from vonage_async.legacy import Availability, CallStatus, LiveStatus
+from vonage_async.legacy import CallStatus, LiveStatus
 from vonage_async.legacy._live_status import (
     call_changed,
-    decode_document,
     extension_changed,
     observe,
 )
@@ -479,32 +478,3 @@ async def test_snapshot_while_watching_does_not_start_a_second_poll(
     assert [e.extension for e in status.extensions] == ["301"]
     assert dash.conflicts == 0 and dash.max_in_flight == 1
     await it.aclose()  # type: ignore[attr-defined]
-
-
-def test_unchanged_extensions_are_not_decoded_again() -> None:
-    def document(status_301: str) -> dict[str, Any]:
-        return {
-            "availability": "AVAILABLE",
-            "extensions": [
-                {"extension": "301", "statusItems": {"uid": "a", "callStatus": status_301}},
-                {"extension": "302", "name": "Bob"},
-            ],
-        }
-
-    known: dict[str, Any] = {}
-    before = decode_document(document("Ringing"), known)
-    after = decode_document(document("Connected"), known)
-    assert after.extensions[1] is before.extensions[1]  # the same JSON: the same model
-    assert after.extensions[0] is not before.extensions[0]
-    assert after.extensions[0].calls[0].state is CallStatus.CONNECTED
-    assert after.availability is Availability.AVAILABLE
-    assert after == decode_document(document("Connected"))  # as decoding afresh gives
-
-
-def test_a_document_failing_to_decode_keeps_what_was_known() -> None:
-    known: dict[str, Any] = {}
-    good = decode_document({"extensions": [{"extension": "301", "name": "Ann"}]}, known)
-    with pytest.raises(errors.DecodeError):
-        decode_document({"extensions": [{"extension": "302", "phoneNumbers": 5}]}, known)
-    again = decode_document({"extensions": [{"extension": "301", "name": "Ann"}]}, known)
-    assert again.extensions[0] is good.extensions[0]
