@@ -186,6 +186,9 @@ def diff_states(
         if key in ended:
             continue  # a ghost of a call that already ended
         before = previous.calls.get(key)
+        if before is call:  # the very model of the last read (models are frozen): as it was
+            active[key] = call
+            continue
         over = is_ended(call)
         if before is None:
             events.append(CallStarted(key[0], call))

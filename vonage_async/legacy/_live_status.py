@@ -178,10 +178,12 @@ def observe(document: LiveStatusDocument) -> Observation:
     calls: dict[tuple[str | None, str], LiveCall] = {}
     numbered: dict[str, LiveExtension] = {}
     for ext in document.extensions:
-        numbered[ext.extension] = ext
+        number = ext.extension
+        numbered[number] = ext
         for call in ext.calls:
-            if call.id:
-                calls[(ext.extension, call.id)] = call
+            call_id = call.id
+            if call_id:
+                calls[(number, call_id)] = call
     return Observation(extensions=numbered, calls=calls, availability=document.availability)
 
 
