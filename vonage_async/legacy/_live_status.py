@@ -66,7 +66,7 @@ class _DashuiSource(PollSource):
         self._poll_timeout = poll_timeout
         self._max_conflicts = max_conflicts
         self._conflicts: collections.deque[float] = collections.deque()  # time.monotonic()
-        self._known: dict[str, LiveExtension] = {}  # see decode_reusing
+        self._known: dict[bytes, LiveExtension] = {}  # see decode_reusing
         self.last_document: LiveStatusDocument | None = None
         self._generation: int | None = None  # the session generation last seen, for relogins
         # A long poll we gave up on may still be held by the server, and the session answers
@@ -237,7 +237,7 @@ async def request(
 
 
 def _decode(
-    response: Response, known: dict[str, LiveExtension] | None = None
+    response: Response, known: dict[bytes, LiveExtension] | None = None
 ) -> LiveStatusDocument:
     """The document of a dashui response; with ``known``, reusing models (``decode_reusing``)."""
     with _located(response):
@@ -272,12 +272,12 @@ def _check_number(raw: Any) -> None:
 
 # JSON's whitespace; the "extensions" key and its "[" where a key can start; a "}" that may end
 # an element, with what follows it: a comma, or the array's end.
-_WS = r"[ \t\n\r]*"
-_EXTENSIONS_KEY = re.compile(rf'[{{,]{_WS}"extensions"{_WS}:{_WS}()\[{_WS}')  # group 1: "["
-_ELEMENT_END = re.compile(rf"}}{_WS}(?:,{_WS}|\])")
+_WS = rb"[ \t\n\r]*"
+_EXTENSIONS_KEY = re.compile(rb'[{,]%s"extensions"%s:%s()\[%s' % (_WS, _WS, _WS, _WS))  # 1: "["
+_ELEMENT_END = re.compile(rb"}%s(?:,%s|\])" % (_WS, _WS))
 
 
-def decode_reusing(body: bytes, known: dict[str, LiveExtension]) -> LiveStatusDocument | None:
+def decode_reusing(body: bytes, known: dict[bytes, LiveExtension]) -> LiveStatusDocument | None:
     """A Live Status document from its body, keeping the model of every extension whose JSON
     text is the same as in the last document. ``known`` maps each element's text (with the
     comma or "]" after it) to its model, in document order, and is updated here. None when the
@@ -290,31 +290,27 @@ def decode_reusing(body: bytes, known: dict[str, LiveExtension]) -> LiveStatusDo
     starts the text is the element there), and the rest, with ``""`` in place of the array,
     must parse as one flat object whose ``extensions`` is that ``""``.
     """
-    try:
-        text = body.decode()
-    except UnicodeDecodeError:
-        return None
-    key = _EXTENSIONS_KEY.search(text)
+    key = _EXTENSIONS_KEY.search(body)
     if key is None:
         return None
     previous = iter(known.items())  # compared in step: most elements are where they were
-    seen: dict[str, LiveExtension] = {}
+    seen: dict[bytes, LiveExtension] = {}
     models: list[LiveExtension] = []
     pos = key.end()
-    close = pos if text.startswith("]", pos) else -1
+    close = pos if body.startswith(b"]", pos) else -1
     while close < 0:
         expected = next(previous, None)
-        if expected is not None and text.startswith(expected[0], pos):
+        if expected is not None and body.startswith(expected[0], pos):
             chunk, model = expected
         else:
-            found = _element(text, pos, known)
+            found = _element(body, pos, known)
             if found is None:
                 return None
             chunk, model = found
         seen[chunk] = model
         models.append(model)
         pos += len(chunk)
-        if chunk.endswith("]"):
+        if chunk.endswith(b"]"):
             close = pos - 1
     objects: list[list[tuple[str, Any]]] = []
 
@@ -323,7 +319,8 @@ def decode_reusing(body: bytes, known: dict[str, LiveExtension]) -> LiveStatusDo
         return dict(items)
 
     try:
-        head = json.loads(text[: key.start(1)] + '""' + text[close + 1 :], object_pairs_hook=pairs)
+        rest = (body[: key.start(1)] + b'""' + body[close + 1 :]).decode()
+        head = json.loads(rest, object_pairs_hook=pairs)
     except (ValueError, RecursionError):
         return None
     if not isinstance(head, dict) or len(objects) != 1 or len(objects[0]) != len(head):
@@ -336,18 +333,18 @@ def decode_reusing(body: bytes, known: dict[str, LiveExtension]) -> LiveStatusDo
 
 
 def _element(
-    text: str, pos: int, known: dict[str, LiveExtension]
-) -> tuple[str, LiveExtension] | None:
+    body: bytes, pos: int, known: dict[bytes, LiveExtension]
+) -> tuple[bytes, LiveExtension] | None:
     """The array element starting at ``pos``, as (its text with what follows it, its model)."""
-    if not text.startswith("{", pos):
+    if not body.startswith(b"{", pos):
         return None
-    for end in _ELEMENT_END.finditer(text, pos):  # the first "}" that is the object's own
-        chunk = text[pos : end.end()]
+    for end in _ELEMENT_END.finditer(body, pos):  # the first "}" that is the object's own
+        chunk = body[pos : end.end()]
         model = known.get(chunk)  # it moved
         if model is not None:
             return chunk, model
         try:
-            raw = json.loads(text[pos : end.start() + 1])
+            raw = json.loads(body[pos : end.start() + 1].decode())  # UTF-8, as the whole
         except (ValueError, RecursionError):
             continue  # that "}" closes something inside the element
         _check_number(raw)
