@@ -6,9 +6,10 @@ A second concurrent poll on one session gets 409, so every ``watch()`` on a clie
 one poll loop (see ``_watch.Hub``).
 
 One poll, from the socket to a consumer: ``_DashuiSource.read`` sends the request
-(``request``), decodes the answer into models (``_decode``, reusing the model of every
-extension whose JSON is the same as last time) and returns it as an ``Observation``; the
-hub diffs that against its state (``_events.diff_states``) and queues the events.
+(``request``), decodes the answer into models (``_decode``: ``decode_reusing`` parses and
+decodes only the extensions whose JSON text changed since the last poll) and returns it as an
+``Observation`` (``observe``); the hub diffs that against its state
+(``_events.diff_states``) and queues the events.
 """
 
 from __future__ import annotations
