@@ -247,7 +247,7 @@ async def test_an_items_own_links_win_over_the_envelopes(connect: Connect) -> No
         "_links": {"self": {"href": "/envelope"}},
         "_embedded": {"data": {**EXTENSION, "_links": own}},
     }
-    server, client = await connect({f"{BASE}/1234/extensions/abc11111111111": body})
+    _server, client = await connect({f"{BASE}/1234/extensions/abc11111111111": body})
 
     extension = await client.provisioning.extensions.get("1234", "abc11111111111")
 
