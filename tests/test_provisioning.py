@@ -241,6 +241,19 @@ async def test_get_extension_by_external_id(connect: Connect) -> None:
     assert extension.links["self"].href == "/api/accounts/1234/extensions/abc11111111111"
 
 
+async def test_an_items_own_links_win_over_the_envelopes(connect: Connect) -> None:
+    own = {"self": {"href": "/own"}}
+    body = {
+        "_links": {"self": {"href": "/envelope"}},
+        "_embedded": {"data": {**EXTENSION, "_links": own}},
+    }
+    _server, client = await connect({f"{BASE}/1234/extensions/abc11111111111": body})
+
+    extension = await client.provisioning.extensions.get("1234", "abc11111111111")
+
+    assert extension.links["self"].href == "/own"
+
+
 @pytest.mark.parametrize("data", [EXTENSION, [EXTENSION]], ids=["object", "list"])
 async def test_get_extension_by_number_through_the_extension_api(
     connect: Connect, data: Any

@@ -62,13 +62,13 @@ def _names(email: str | None, **names: str | None) -> dict[str, str | None]:
     return {**names, "email": email}
 
 
-def _hal_item(body: Any, what: str, url: URL) -> dict[str, Any]:
+def _hal_item(body: Any, what: str, url: URL) -> Mapping[str, Any]:
     """The one resource inside a HAL envelope, with the envelope's ``_links``."""
     if not _is_object(body):
         raise errors.DecodeError(f"expected a HAL object holding a {what}", method="GET", url=url)
     embedded = body.get("_embedded")
     if not _is_object(embedded):  # a bare resource: take it as it is
-        return dict(body)
+        return body
     item = embedded.get("data")
     if item is None:
         item = embedded.get("extension")
@@ -79,7 +79,12 @@ def _hal_item(body: Any, what: str, url: URL) -> dict[str, Any]:
     if not _is_object(item):
         raise errors.DecodeError(f"expected _embedded.data to hold a {what}", method="GET", url=url)
     links = body.get("_links")
-    return {"_links": links, **item} if _is_object(links) else dict(item)
+    if not _is_object(links) or "_links" in item:
+        return item
+    # The body was decoded for this call alone: the item takes the links in place, uncopied.
+    item = item if item.__class__ is dict else dict(item)
+    item["_links"] = links
+    return item
 
 
 def _is_object(value: Any) -> TypeGuard[Mapping[str, Any]]:
