@@ -129,7 +129,7 @@ def to_datetime(value: Any, _: Any = None) -> datetime | None:
             known = _TIMES[value] = _to_datetime(value)
             if len(_TIMES) > _TIMES_KEPT:
                 _TIMES.clear()
-        return typing.cast("datetime | None", known)
+        return known  # type: ignore[no-any-return]
     return _to_datetime(value)
 
 
@@ -252,7 +252,7 @@ _ENUMS: dict[type, dict[str, Any]] = {}
 
 
 def _enum_member(value: Any, cls: type) -> Any:
-    known = _ENUMS.setdefault(cls, {})
+    known = _ENUMS.get(cls) or _ENUMS.setdefault(cls, {})
     member = known.get(value) if value.__class__ is str else None
     if member is None:
         member = cls(to_str(value))
@@ -268,6 +268,11 @@ def expect_object(o: Any, cls: type) -> None:
 
 # Hooks the model modules add (``register_structure_hook_func``), given to every converter.
 _EXTRA_HOOKS: list[tuple[Callable[[Any], bool], Callable[[Any, Any], Any]]] = []
+
+
+def has_own_hook(tp: Any) -> bool:
+    """Whether a model module gave ``tp`` its own hook."""
+    return any(predicate(tp) for predicate, _ in _EXTRA_HOOKS)
 
 
 def register_structure_hook_func(
@@ -307,8 +312,8 @@ def make_converter(*, fast: bool = True) -> cattrs.Converter:
             if value.__class__ is not list:  # isinstance(list, Mapping) costs ~6% of decoding
                 if value is None or value == "":
                     return []
-                if isinstance(value, Mapping):  # one object where a list is documented
-                    value = [value]
+                if value.__class__ is dict or isinstance(value, Mapping):
+                    return [item(value, inner)]  # one object where a list is documented
             return [item(v, inner) for v in value]
 
         return structure
