@@ -174,10 +174,11 @@ _BOOL_WORDS = {"true": True, "false": False}
 
 
 def to_bool(value: Any, _: Any = None) -> bool:
-    if isinstance(value, bool):
+    if value is True or value is False:
         return value
-    if value.__class__ is str and value in _BOOL_WORDS:  # legacy: ~5% of a Live Status decode
-        return _BOOL_WORDS[value]
+    word = _BOOL_WORDS.get(value) if value.__class__ is str else None
+    if word is not None:  # legacy: ~5% of a Live Status decode
+        return word
     if isinstance(value, (int, float)):
         return bool(value)
     text = str(value).strip().lower()
