@@ -2,14 +2,17 @@
 
 Why: cattrs' generated code calls a hook for every field and then ``cls(**fields)``, and a
 frozen attrs ``__init__`` sets each field through ``object.__setattr__`` again. Here a value
-already of its JSON type needs no hook call, and the object is made by ``object.__new__`` with
-each field set through its slot's descriptor (``__slots__`` are descriptors, per the data model).
-Measured with benchmarks/decoding.py (CPU time, alternating in one process): stock cattrs with
-the same hooks 0.76-0.93x pydantic v2's speed, this code 0.95-1.26x (six runs, noisy machine).
+already of its JSON type needs no hook call, the optional and list hooks' usual cases are
+written out, and the object is made by ``object.__new__`` with each field set through its
+slot's descriptor (``__slots__`` are descriptors, per the data model). Measured with
+benchmarks/decoding.py (CPU time, the ways taking turns in one process, three runs): stock
+cattrs with the same hooks 0.77-0.80x pydantic v2's speed, this code 1.12-1.15x.
 
-It applies only where setting the fields makes what ``__init__`` would (``applies``);
-tests/test_fastpath.py structures random documents through it and through stock cattrs with
-the same hooks, and requires equal results for every attrs class of the package.
+It applies only where setting the fields makes what ``__init__`` would (``applies``), and
+leaves a type a model module gave a hook of its own to that hook. tests/test_fastpath.py
+structures random documents through it and through stock cattrs with the same hooks, and
+requires equal results for every attrs class of the package and for one with a field of
+each kind written out here.
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ def structurer(cls: type, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
         items = typing.get_args(tp) if typing.get_origin(tp) is list else ()
         if items and not has_own_hook(tp):
             # The list hook's usual case as a loop: in Python 3.11 a comprehension is a
-            # call of its own, ~7% of the decoding benchmark.
+            # call of its own, ~7% of structuring an extension record (callgrind).
             lines += [
                 "    if v.__class__ is _list:",
                 "        x = []",
