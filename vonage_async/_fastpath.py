@@ -5,8 +5,8 @@ frozen attrs ``__init__`` sets each field through ``object.__setattr__`` again. 
 already of its JSON type needs no hook call, the optional and list hooks' usual cases are
 written out, and the object is made by ``object.__new__`` with each field set through its
 slot's descriptor (``__slots__`` are descriptors, per the data model). Measured with
-benchmarks/decoding.py (CPU time, the ways taking turns in one process, three runs): stock
-cattrs with the same hooks 0.77-0.80x pydantic v2's speed, this code 1.12-1.15x.
+benchmarks/decoding.py (CPU time, the ways taking turns in one process, five runs): stock
+cattrs with the same hooks 0.77-0.80x pydantic v2's speed, this code 1.06-1.15x.
 
 It applies only where setting the fields makes what ``__init__`` would (``applies``), and
 leaves a type a model module gave a hook of its own to that hook. tests/test_fastpath.py
