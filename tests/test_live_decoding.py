@@ -67,17 +67,40 @@ def test_an_extension_that_moved_keeps_its_model() -> None:
     assert after.extensions[1] is before.extensions[0]
 
 
-def test_a_document_failing_to_decode_keeps_what_was_known() -> None:
+def test_a_document_failing_to_decode_is_left_to_the_whole_path() -> None:
     known: dict[str, Any] = {}
     good = decode_reusing(dumps({"extensions": [{"extension": "301", "name": "Ann"}]}), known)
-    bad = {
-        "extensions": [{"extension": "301", "name": "Ann"}, {"extension": "302", "phoneNumbers": 5}]
-    }
-    with pytest.raises(errors.DecodeError):
-        decode_reusing(dumps(bad), known)
+    bad = dumps(
+        {
+            "extensions": [
+                {"extension": "301", "name": "Ann"},
+                {"extension": "302", "phoneNumbers": 5},
+            ]
+        }
+    )
+    assert decode_reusing(bad, known) is None  # decoding it whole says what is wrong
+    assert afresh(bad) is errors.DecodeError
     again = decode_reusing(dumps({"extensions": [{"extension": "301", "name": "Ann"}]}), known)
     assert good is not None and again is not None
-    assert again.extensions[0] is good.extensions[0]
+    assert again.extensions[0] is good.extensions[0]  # what was known is kept
+
+
+def test_a_hostile_name_costs_a_bounded_number_of_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "}, " * 5000  # every "}" in it looks like an element's end
+    body = dumps({"extensions": [{"extension": "301", "name": name}]})
+    parses = 0
+    loads = json.loads
+
+    def counting(text: Any, **kwargs: Any) -> Any:
+        nonlocal parses
+        parses += 1
+        return loads(text, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    assert decode_reusing(body, {}) is None  # its own "}" is too far: decoded whole
+    assert parses <= 64
+    monkeypatch.undo()
+    assert afresh(body).extensions[0].name == name
 
 
 @pytest.mark.parametrize(
@@ -98,6 +121,9 @@ def test_a_document_failing_to_decode_keeps_what_was_known() -> None:
         b'{"extensions": [{"extension": "301", "statusItems": [{"uid": "a"}, {"uid": "b"}]}]}',
         # not an object of objects, trailing text, truncated, whitespace everywhere
         b'{"extensions": [1, {"extension": "301"}]}',
+        b'{"extensions": [{"extension": "301"}, ]}',  # a trailing comma
+        b'{"extensions": [{"extension": "301"},]}',
+        b'{"extensions": [ ]}',
         b'{"extensions": [{"extension": "301"}]} x',
         b'{"extensions": [{"extension": "301"}',
         b'[{"extensions": []}]',
@@ -105,6 +131,12 @@ def test_a_document_failing_to_decode_keeps_what_was_known() -> None:
         b'\xef\xbb\xbf{"extensions": [{"extension": "301"}]}',  # a byte order mark
         b'{"extensions": [{"extension": "301", "name": "\xff"}]}',  # not UTF-8
         b'{"extensions": [{"extension": true}]}',
+        # an element that does not decode, under a key that is not the document's own
+        b'{"x": {"extensions": [{"extension": true}]}, "extensions": []}',
+        b'{"extensions": [{"extension": true}], "extensions": []}',
+        b'{"extensions": [{"extension": "1", "phoneNumbers": 5}], "extensions": []}',
+        b' {"extensions" :{"extension":"10"}, "x":{"extensions":[{"extension":true}]}}\n',
+        b'\xef\xbb\xbf{"x": {"extensions": [{"extension": true}]}, "extensions": []}',
         b'{"extensions": {"extension": "301"}}',  # one extension, bare
     ],
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
 import json
 import logging
 import re
@@ -271,35 +272,45 @@ def _check_number(raw: Any) -> None:
         raise errors.DecodeError("Live Status answered with an extension without its number")
 
 
-# JSON's whitespace; the "extensions" key and its "[" where a key can start; a "}" that may end
-# an element, with what follows it: a comma, or the array's end.
+# JSON's whitespace; the "extensions" key and its array where a key can start (after "{" or
+# ","); a "}" that may end an element, with what follows it: a comma, or the array's end.
 _WS = rb"[ \t\n\r]*"
-_EXTENSIONS_KEY = re.compile(rb'[{,]%s"extensions"%s:%s()\[%s' % (_WS, _WS, _WS, _WS))  # 1: "["
+_EXTENSIONS_KEY = re.compile(rb'[{,]%s"extensions"%s:%s(?P<array>\[)%s' % (_WS, _WS, _WS, _WS))
 _ELEMENT_END = re.compile(rb"}%s(?:,%s|\])" % (_WS, _WS))
+# How many "}" an element may hold before its own, each a parse of the text so far: enough
+# for an extension on many calls, and a bound on the work a hostile name ("}, }, ...") makes.
+_MAX_ENDS = 64
 
 
 def decode_reusing(body: bytes, known: dict[bytes, LiveExtension]) -> LiveStatusDocument | None:
     """A Live Status document from its body, keeping the model of every extension whose JSON
     text is the same as in the last document. ``known`` maps each element's text (with the
     comma or "]" after it) to its model, in document order, and is updated here. None when the
-    body is not laid out as expected: then decode it whole with ``decode_document``.
+    body is not laid out as expected, or something in it does not decode: then decode it whole
+    with ``decode_document``, which says what is wrong.
 
     On a busy account most of each poll is as it was, and parsing and decoding only what
     changed is what keeps a watcher's latency low (benchmarks/live_status.py: 1,000 extensions,
     50 changing). It stays exact because JSON parses one way only: every element text is one
     that ``json.loads`` read whole as an object, now or last time (a complete object that
     starts the text is the element there), and the rest, with ``""`` in place of the array,
-    must parse as one flat object whose ``extensions`` is that ``""``.
+    must parse as one object, with nothing nested and no key twice, whose ``extensions`` is
+    that ``""``. (One limit: where the json module's depth limit does not follow Python's
+    stack, as from 3.12, an element nested to within two levels of it parses alone although
+    the whole body would not.)
     """
     key = _EXTENSIONS_KEY.search(body)
     if key is None:
         return None
-    previous = iter(known.items())  # compared in step: most elements are where they were
+    # The last document's elements in order: an element that is where it was (most are) is
+    # checked with one comparison; any other is looked for by _element.
+    previous = iter(known.items())
     seen: dict[bytes, LiveExtension] = {}
     models: list[LiveExtension] = []
     pos = key.end()
-    close = pos if body.startswith(b"]", pos) else -1
-    while close < 0:
+    at_end = body.startswith(b"]", pos)  # an empty array
+    pos += at_end
+    while not at_end:
         expected = next(previous, None)
         if expected is not None and body.startswith(expected[0], pos):
             chunk, model = expected
@@ -311,8 +322,7 @@ def decode_reusing(body: bytes, known: dict[bytes, LiveExtension]) -> LiveStatus
         seen[chunk] = model
         models.append(model)
         pos += len(chunk)
-        if chunk.endswith(b"]"):
-            close = pos - 1
+        at_end = chunk.endswith(b"]")
     objects: list[list[tuple[str, Any]]] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -320,12 +330,13 @@ def decode_reusing(body: bytes, known: dict[bytes, LiveExtension]) -> LiveStatus
         return dict(items)
 
     try:
-        rest = (body[: key.start(1)] + b'""' + body[close + 1 :]).decode()
+        rest = (body[: key.start("array")] + b'""' + body[pos:]).decode()  # pos: past "]"
         head = json.loads(rest, object_pairs_hook=pairs)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(head, dict) or len(objects) != 1 or len(objects[0]) != len(head):
-        return None  # nested or repeated keys around the array: not what the server writes
+    flat = len(objects) == 1 and isinstance(head, dict)  # no object but the document
+    if not flat or len(objects[0]) != len(head):  # ... and no key twice
+        return None  # not what the server writes
     del head["extensions"]  # the "" in place of the array
     document = structure(head, LiveStatusDocument, what="Live Status")
     known.clear()
@@ -336,10 +347,12 @@ def decode_reusing(body: bytes, known: dict[bytes, LiveExtension]) -> LiveStatus
 def _element(
     body: bytes, pos: int, known: dict[bytes, LiveExtension]
 ) -> tuple[bytes, LiveExtension] | None:
-    """The array element starting at ``pos``, as (its text with what follows it, its model)."""
+    """The array element starting at ``pos``, as (its text with what follows it, its model);
+    None when it is not an object that decodes."""
     if not body.startswith(b"{", pos):
         return None
-    for end in _ELEMENT_END.finditer(body, pos):  # the first "}" that is the object's own
+    ends = itertools.islice(_ELEMENT_END.finditer(body, pos), _MAX_ENDS)
+    for end in ends:  # the first "}" after which the text reads as one object is its own
         chunk = body[pos : end.end()]
         model = known.get(chunk)  # it moved
         if model is not None:
@@ -348,8 +361,11 @@ def _element(
             raw = json.loads(body[pos : end.start() + 1].decode())  # UTF-8, as the whole
         except (ValueError, RecursionError):
             continue  # that "}" closes something inside the element
-        _check_number(raw)
-        return chunk, structure(raw, LiveExtension, what="a Live Status extension")
+        try:  # decoded before the rest of the body is checked: its errors are not yet ours
+            _check_number(raw)
+            return chunk, structure(raw, LiveExtension, what="a Live Status extension")
+        except errors.DecodeError:
+            return None
     return None
 
 
