@@ -8,12 +8,15 @@ dashui faults are listed in ``DashServer.dashui``, the login's in ``login_faults
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 USERNAME = "jdoe"
 PASSWORD = "s3cret-pass"
@@ -60,6 +63,7 @@ class DashServer:
         self.app = web.Application()
         self.app.router.add_get("/appserver/rest/user/null", self.login)
         self.app.router.add_get("/presence/dashui", self.dashui)
+        self.url = ""  # set by serving()
 
     # -- scripting -------------------------------------------------------------------------
     async def _bump(self) -> None:
@@ -205,3 +209,16 @@ class DashServer:
         finally:
             self.in_flight -= 1
             session["polling"] = False
+
+
+@contextlib.asynccontextmanager
+async def serving(hold: float) -> AsyncIterator[DashServer]:
+    """A ``DashServer`` on 127.0.0.1 for the block, its ``url`` set."""
+    server = DashServer(hold=hold)
+    test_server = TestServer(server.app, host="127.0.0.1")
+    await test_server.start_server()
+    server.url = str(test_server.make_url(""))
+    try:
+        yield server
+    finally:
+        await test_server.close()

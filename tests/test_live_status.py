@@ -13,9 +13,8 @@ from typing import Any
 
 import attrs
 import pytest
-from aiohttp.test_utils import TestServer
 
-from tests.dashui_server import PASSWORD, USERNAME, DashServer
+from tests.dashui_server import PASSWORD, USERNAME, DashServer, serving
 from vonage_async import Backoff, SessionLogin, Vonage, errors
 from vonage_async._converter import structure
 from vonage_async._events import (
@@ -76,12 +75,8 @@ SEED_DOCUMENT: dict[str, Any] = {
 
 @pytest.fixture
 async def dash() -> AsyncIterator[DashServer]:
-    server = DashServer(hold=0.3)
-    test_server = TestServer(server.app, host="127.0.0.1")
-    await test_server.start_server()
-    server.url = str(test_server.make_url(""))  # type: ignore[attr-defined]
-    yield server
-    await test_server.close()
+    async with serving(hold=0.3) as server:
+        yield server
 
 
 def make_client(dash: DashServer, password: str = PASSWORD) -> Vonage:

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import given, settings, strategies as st
 
-from tests.dashui_server import PASSWORD, USERNAME, DashServer
+from tests.dashui_server import PASSWORD, USERNAME, DashServer, serving
 from tests.test_telephony_watch import CallsServer
 from vonage_async import (
     Backoff,
@@ -44,13 +44,11 @@ FAST = Backoff(initial=0.01, maximum=0.05)
 
 @pytest.fixture
 async def dash() -> AsyncIterator[tuple[DashServer, Vonage]]:
-    server = DashServer(hold=0.3)
-    test_server = TestServer(server.app, host="127.0.0.1")
-    await test_server.start_server()
-    url = str(test_server.make_url(""))
-    async with Vonage(legacy_auth=SessionLogin(USERNAME, PASSWORD), legacy_url=url) as client:
+    async with (
+        serving(hold=0.3) as server,
+        Vonage(legacy_auth=SessionLogin(USERNAME, PASSWORD), legacy_url=server.url) as client,
+    ):
         yield server, client
-    await test_server.close()
 
 
 class Polls:

@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from yarl import URL
 
-from tests.dashui_server import PASSWORD, USERNAME, DashServer
+from tests.dashui_server import PASSWORD, USERNAME, DashServer, serving
 from vonage_async import (
     Backoff,
     CallStarted,
@@ -35,12 +34,8 @@ FAST = Backoff(initial=0.01, maximum=0.05)
 
 @pytest.fixture
 async def dash() -> AsyncIterator[DashServer]:
-    server = DashServer(hold=0.2)
-    test_server = TestServer(server.app, host="127.0.0.1")
-    await test_server.start_server()
-    server.url = str(test_server.make_url(""))  # type: ignore[attr-defined]
-    yield server
-    await test_server.close()
+    async with serving(hold=0.2) as server:
+        yield server
 
 
 def client_for(dash: DashServer, **options: Any) -> Vonage:
